@@ -1,0 +1,48 @@
+/* GET /api/v1/auth/me: who is logged in, and the session's CSRF token (so
+ * a reloaded page can carry on without logging in again). */
+#include "app.h"
+
+static void
+handle(struct http_req *req)
+{
+	char csrf[AUTH_TOKEN_LEN + 1];
+	struct app_who who;
+	struct auth_user user;
+	cJSON *out, *u;
+	enum dl_err err;
+
+	if (strcmp(http_method(req), "GET") != 0) {
+		http_send_method_not_allowed(req, "GET");
+		return;
+	}
+	if (!app_ready(req) || !app_authenticate(req, &who))
+		return;
+	if ((out = cJSON_CreateObject()) == NULL) {
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return;
+	}
+	if (who.api_key) {
+		u = cJSON_AddObjectToObject(out, "user");
+		cJSON_AddNullToObject(u, "id");
+		cJSON_AddStringToObject(u, "username", who.username);
+		cJSON_AddStringToObject(u, "role", auth_role_name(who.role));
+		cJSON_AddNullToObject(out, "csrf_token");
+	} else {
+		if ((err = auth_user_get(who.user_id, &user)) != DL_OK ||
+		    (err = auth_csrf(http_cookie(req, "session"), csrf)) != DL_OK) {
+			cJSON_Delete(out);
+			app_error(req, err, "user");
+			return;
+		}
+		cJSON_AddItemToObject(out, "user", app_user_json(&user));
+		cJSON_AddStringToObject(out, "csrf_token", csrf);
+	}
+	http_send_json(req, 200, out);
+	cJSON_Delete(out);
+}
+
+int
+main(void)
+{
+	return app_main("auth_me", handle);
+}

@@ -1,0 +1,61 @@
+/* GET /api/v1/contacts?list_id=&status=&q=&page=&per_page= */
+#include "app.h"
+#include "contacts.h"
+
+enum { P_LIST_ID, P_STATUS, P_Q, P_PAGE, P_PER_PAGE, P_COUNT };
+
+static const struct valid_field params[P_COUNT] = {
+	[P_LIST_ID] = { "list_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL, "a list id" },
+	[P_STATUS] = { "status", VALID_ENUM, 0, 0, 0, contacts_statuses, NULL,
+	    "a contact status (not_called, called)" },
+	[P_Q] = { "q", VALID_STRING, 0, 0, 200, NULL, NULL, "search text of at most 200 characters" },
+	[P_PAGE] = { "page", VALID_INT, 0, 1, 1000000000, NULL, NULL, "a page number from 1" },
+	[P_PER_PAGE] = { "per_page", VALID_INT, 0, 1, 200, NULL, NULL, "a page size from 1 to 200" },
+};
+
+static void
+handle(struct http_req *req)
+{
+	struct contacts_filter f = { 0, NULL, NULL, 1, 50 };
+	long long *num[P_COUNT] = { &f.list_id, NULL, NULL, &f.page, &f.per_page };
+	struct valid_error verr;
+	struct app_who who;
+	cJSON *out;
+	enum dl_err err;
+	int i;
+
+	if (strcmp(http_method(req), "GET") != 0) {
+		http_send_method_not_allowed(req, "GET");
+		return;
+	}
+	if (!app_ready(req) || !app_authenticate(req, &who))
+		return;
+	if (!http_query_ok(req)) {
+		http_send_error(req, 400, "invalid_parameter",
+		    "The query string is not valid URL encoding.", NULL);
+		return;
+	}
+	for (i = 0; i < P_COUNT; i++) {
+		if (valid_text(&params[i], http_query(req, params[i].name), num[i],
+		    &verr) != DL_OK) {
+			app_bad_param(req, &verr);
+			return;
+		}
+	}
+	f.status = http_query(req, "status");
+	if (f.status != NULL && *f.status == '\0')
+		f.status = NULL;
+	f.q = http_query(req, "q");
+	if ((err = contacts_list(&f, &out)) != DL_OK) {
+		app_error(req, err, "contact");
+		return;
+	}
+	http_send_json(req, 200, out);
+	cJSON_Delete(out);
+}
+
+int
+main(void)
+{
+	return app_main("contacts", handle);
+}

@@ -1,0 +1,282 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+
+static int config_ok;
+
+int
+app_main(const char *name, http_handler handler)
+{
+	log_set_program(name);
+	config_ok = config_load() == DL_OK;
+	/* A failure here is retried by app_ready on the first request, so a
+	 * database that appears later (make run's init) still gets served. */
+	if (config_ok && db_open(config_get("DIALER_DB")) != DL_OK)
+		log_line("event=db_open_failed path_set=%d",
+		    config_get("DIALER_DB") != NULL);
+	return http_serve(handler);
+}
+
+int
+app_ready(struct http_req *req)
+{
+	if (!config_ok && config_load() == DL_OK)
+		config_ok = 1;
+	if (!config_ok) {
+		http_send_error(req, 503, "config_error",
+		    "The server's configuration cannot be read; see the server log.", NULL);
+		return 0;
+	}
+	if (db_conn() == NULL && db_open(config_get("DIALER_DB")) != DL_OK) {
+		http_send_error(req, 503, "database_unavailable",
+		    "The database cannot be opened; see the server log.", NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+unsafe_method(const char *m)
+{
+	return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 &&
+	    strcmp(m, "OPTIONS") != 0;
+}
+
+int
+app_authenticate(struct http_req *req, struct app_who *who)
+{
+	const char *key = http_header(req, "X-API-Key");
+	const char *token;
+	struct auth_user u;
+	enum dl_err err;
+
+	memset(who, 0, sizeof(*who));
+	if (key != NULL) {
+		if (!auth_api_key_ok(key)) {
+			http_send_error(req, 401, "unauthenticated",
+			    "The API key is not valid.", NULL);
+			return 0;
+		}
+		who->api_key = 1;
+		who->role = AUTH_ADMIN;
+		snprintf(who->username, sizeof(who->username), "api-key");
+		http_set_log_user(req, "api-key");
+		return 1;
+	}
+	token = http_cookie(req, "session");
+	if (token == NULL) {
+		http_send_error(req, 401, "unauthenticated",
+		    "Log in first: no session cookie or API key was sent.", NULL);
+		return 0;
+	}
+	err = auth_session(token, &u);
+	if (err == DL_ERR_AUTH) {
+		http_send_error(req, 401, "unauthenticated",
+		    "Your session has ended or is not valid; log in again.", NULL);
+		return 0;
+	}
+	if (err != DL_OK) {
+		app_error(req, err, "session");
+		return 0;
+	}
+	if (unsafe_method(http_method(req)) &&
+	    !auth_csrf_ok(token, http_header(req, "X-CSRF-Token"))) {
+		http_send_error(req, 403, "csrf",
+		    "This request needs the X-CSRF-Token header of your session.", NULL);
+		return 0;
+	}
+	who->user_id = u.id;
+	who->role = u.role;
+	memcpy(who->username, u.username, sizeof(who->username));
+	http_set_log_user(req, u.username);
+	return 1;
+}
+
+int
+app_require_admin(struct http_req *req, const struct app_who *who)
+{
+	if (who->role == AUTH_ADMIN)
+		return 1;
+	http_send_error(req, 403, "forbidden", "Only an admin may do this.", NULL);
+	return 0;
+}
+
+long
+app_limit(const char *key, long dflt)
+{
+	long v;
+
+	if (config_get_long(key, dflt, 1, 1L << 40, &v) != DL_OK)
+		return dflt;
+	return v;
+}
+
+cJSON *
+app_json_body(struct http_req *req)
+{
+	long limit = app_limit("DIALER_BODY_LIMIT", 65536);
+	cJSON *json = NULL;
+	char msg[160];
+
+	switch (http_json(req, (size_t)limit, &json)) {
+	case DL_OK:
+		return json;
+	case DL_ERR_TOOBIG:
+		snprintf(msg, sizeof(msg), "The request body is over the limit of %ld bytes.", limit);
+		http_send_error(req, 413, "payload_too_large", msg, NULL);
+		return NULL;
+	case DL_ERR_UNSUPPORTED:
+		http_send_error(req, 415, "unsupported_media_type",
+		    "Send the body as application/json.", NULL);
+		return NULL;
+	case DL_ERR_NOMEM:
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return NULL;
+	case DL_ERR_IO:
+		http_send_error(req, 400, "incomplete_body",
+		    "The request body is shorter than its Content-Length.", NULL);
+		return NULL;
+	default:
+		http_send_error(req, 400, "invalid_json",
+		    "The request body is not a JSON object.", NULL);
+		return NULL;
+	}
+}
+
+void
+app_error(struct http_req *req, enum dl_err err, const char *what)
+{
+	char msg[160];
+
+	if (what == NULL)
+		what = "resource";
+	switch (err) {
+	case DL_ERR_NOTFOUND:
+		snprintf(msg, sizeof(msg), "No such %s.", what);
+		http_send_error(req, 404, "not_found", msg, NULL);
+		break;
+	case DL_ERR_CONFLICT:
+		snprintf(msg, sizeof(msg), "The %s conflicts with one that exists.", what);
+		http_send_error(req, 409, "conflict", msg, NULL);
+		break;
+	case DL_ERR_FORBIDDEN:
+		http_send_error(req, 403, "forbidden", "You may not do this.", NULL);
+		break;
+	case DL_ERR_AUTH:
+		http_send_error(req, 401, "unauthenticated", "Log in first.", NULL);
+		break;
+	case DL_ERR_BUSY:
+		http_add_header(req, "Retry-After", "1");
+		http_send_error(req, 503, "database_busy",
+		    "The database is busy; try again in a moment.", NULL);
+		break;
+	case DL_ERR_IO:
+		http_send_error(req, 503, "storage_unavailable",
+		    "The database cannot be written (disk full or read-only); "
+		    "nothing was changed.", NULL);
+		break;
+	case DL_ERR_TOOBIG:
+		http_send_error(req, 413, "payload_too_large", "The request is too large.", NULL);
+		break;
+	case DL_ERR_INVALID:
+		http_send_error(req, 400, "invalid_request", "The request is not valid.", NULL);
+		break;
+	case DL_ERR_UNSUPPORTED:
+		http_send_error(req, 415, "unsupported_media_type",
+		    "This media type is not accepted here.", NULL);
+		break;
+	default:
+		log_line("request_id=%s event=internal_error err=%s",
+		    http_request_id(req), dl_strerror(err));
+		http_send_error(req, 500, "internal",
+		    "Something went wrong on the server; the request id is in the "
+		    "X-Request-Id header.", NULL);
+		break;
+	}
+}
+
+static cJSON *
+error_details(const struct valid_error *e)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	if (d != NULL) {
+		cJSON_AddStringToObject(d, "field", e->field);
+		cJSON_AddStringToObject(d, "reason", e->reason);
+	}
+	return d;
+}
+
+void
+app_invalid(struct http_req *req, const struct valid_error *e)
+{
+	http_send_error(req, 422, "validation_failed", e->message, error_details(e));
+}
+
+void
+app_bad_param(struct http_req *req, const struct valid_error *e)
+{
+	http_send_error(req, 400, "invalid_parameter", e->message, error_details(e));
+}
+
+int
+app_path_id(const char *path, const char *prefix, long long *id)
+{
+	size_t n = strlen(prefix);
+	const char *p;
+	long long v = 0;
+
+	if (strncmp(path, prefix, n) != 0)
+		return 0;
+	p = path + n;
+	if (*p < '1' || *p > '9')
+		return 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (0x7fffffffffffffffLL - 9) / 10)
+			return 0;
+		v = v * 10 + (*p - '0');
+	}
+	if (*p != '\0')
+		return 0;
+	*id = v;
+	return 1;
+}
+
+cJSON *
+app_user_json(const struct auth_user *u)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL ||
+	    cJSON_AddNumberToObject(o, "id", (double)u->id) == NULL ||
+	    cJSON_AddStringToObject(o, "username", u->username) == NULL ||
+	    cJSON_AddStringToObject(o, "role", auth_role_name(u->role)) == NULL ||
+	    cJSON_AddBoolToObject(o, "disabled", u->disabled) == NULL ||
+	    cJSON_AddStringToObject(o, "created_at", u->created_at) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+app_set_session_cookie(struct http_req *req, const char *token)
+{
+	char cookie[256];
+	long max = app_limit("DIALER_SESSION_MAX", 43200);
+	int secure = 1;
+
+	if (config_get_bool("DIALER_COOKIE_SECURE", 1, &secure) != DL_OK)
+		secure = 1;
+	snprintf(cookie, sizeof(cookie),
+	    "session=%s; Path=/; Max-Age=%ld; HttpOnly; SameSite=Strict%s",
+	    token != NULL ? token : "", token != NULL ? max : 0L,
+	    secure ? "; Secure" : "");
+	http_add_header(req, "Set-Cookie", cookie);
+}

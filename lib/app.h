@@ -1,0 +1,67 @@
+/*
+ * app: what every endpoint program does the same way — start-up, the
+ * database, who is asking (session cookie or API key), CSRF, reading a
+ * JSON body, and turning an enum dl_err into a status and a message. A
+ * cgi-bin program is then: parse, authorize, call lib/, answer.
+ */
+#ifndef DL_APP_H
+#define DL_APP_H
+
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth.h"
+#include "http.h"
+#include "valid.h"
+
+/* Who is asking. For the API key: user_id 0, role admin, api_key 1. */
+struct app_who {
+	long long user_id;
+	char username[AUTH_USERNAME_MAX + 1];
+	enum auth_role role;
+	int api_key;
+};
+
+/* Load config, open the database (retried per request if it fails), and
+ * serve. `name` is the program's name in log lines. */
+int app_main(const char *name, http_handler handler);
+
+/* 1 if the database is open; otherwise a 503 has been sent. */
+int app_ready(struct http_req *req);
+
+/*
+ * Establish who is asking: X-API-Key, else the session cookie. For the
+ * cookie, POST/PUT/PATCH/DELETE must carry X-CSRF-Token. Returns 1, or
+ * sends 401 unauthenticated / 403 csrf and returns 0.
+ */
+int app_authenticate(struct http_req *req, struct app_who *who);
+/* 1 for admins; else sends 403 forbidden and returns 0. */
+int app_require_admin(struct http_req *req, const struct app_who *who);
+
+/* The JSON object body, limited by DIALER_BODY_LIMIT. Sends 413/415/400
+ * and returns NULL when it cannot. Owned by the request. */
+cJSON *app_json_body(struct http_req *req);
+
+/* Send the status and message that `err` means, `what` naming the thing
+ * (e.g. "user") for 404/409. */
+void app_error(struct http_req *req, enum dl_err err, const char *what);
+/* 422 validation_failed with {"field","reason"} in details. */
+void app_invalid(struct http_req *req, const struct valid_error *e);
+/* 400 invalid_parameter for a query parameter. */
+void app_bad_param(struct http_req *req, const struct valid_error *e);
+
+/* {"id","username","role","disabled","created_at"}; NULL when out of memory. */
+cJSON *app_user_json(const struct auth_user *u);
+
+/* Set-Cookie for a session token (NULL token: a cookie that clears it),
+ * Secure unless DIALER_COOKIE_SECURE=0. */
+void app_set_session_cookie(struct http_req *req, const char *token);
+
+/* Match "/prefix/<id>" exactly, with a positive decimal id. */
+int app_path_id(const char *path, const char *prefix, long long *id);
+
+/* A configured whole-number limit (e.g. DIALER_BODY_LIMIT). */
+long app_limit(const char *key, long dflt);
+
+#endif

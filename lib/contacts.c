@@ -1,0 +1,581 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contacts.h"
+#include "csvread.h"
+#include "db.h"
+#include "phone.h"
+
+/* not_called until the first dial; later issues add the outcomes' states. */
+const char *const contacts_statuses[] = { "not_called", "called", NULL };
+
+struct contacts_import {
+	struct csvread *reader;
+	char region[4];
+	long long list_id;
+	int appending;
+	int in_tx;
+	long imported, skipped, error_count;
+	cJSON *errors;
+};
+
+static size_t
+utf8_chars(const char *s, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static enum dl_err
+row_error(void *ud, long row, const char *column, const char *code,
+    const char *message)
+{
+	struct contacts_import *imp = ud;
+	cJSON *e;
+
+	imp->skipped++;
+	imp->error_count++;
+	if (cJSON_GetArraySize(imp->errors) >= CONTACTS_MAX_LISTED_ERRORS)
+		return DL_OK;
+	if ((e = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddNumberToObject(e, "row", (double)row) == NULL ||
+	    (column != NULL ? cJSON_AddStringToObject(e, "column", column) :
+	    cJSON_AddNullToObject(e, "column")) == NULL ||
+	    cJSON_AddStringToObject(e, "code", code) == NULL ||
+	    cJSON_AddStringToObject(e, "message", message) == NULL) {
+		cJSON_Delete(e);
+		return DL_ERR_NOMEM;
+	}
+	cJSON_AddItemToArray(imp->errors, e);
+	return DL_OK;
+}
+
+static const char sql_insert[] =
+    "INSERT INTO contacts (list_id, source_row, name, company, title, "
+    "phone_e164, phone_raw, phone_national, region, phone_type) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "ON CONFLICT (list_id, phone_e164) DO NOTHING";
+
+static enum dl_err
+on_record(void *ud, const struct csvread_record *rec)
+{
+	struct contacts_import *imp = ud;
+	struct phone_info info;
+	enum phone_reason why;
+	sqlite3_stmt *st;
+	char msg[160];
+	int c, rc;
+
+	if (rec->len[CSVREAD_NAME] == 0)
+		return row_error(imp, rec->row, "name", "required", "The name is empty.");
+	if (rec->len[CSVREAD_COMPANY] == 0)
+		return row_error(imp, rec->row, "company", "required", "The company is empty.");
+	for (c = 0; c < CSVREAD_NCOLS; c++) {
+		if (c == CSVREAD_PHONE ||
+		    utf8_chars(rec->field[c], rec->len[c]) <= CONTACTS_MAX_TEXT)
+			continue;
+		snprintf(msg, sizeof(msg), "The %s is longer than %d characters.",
+		    csvread_col_name((enum csvread_col)c), CONTACTS_MAX_TEXT);
+		return row_error(imp, rec->row, csvread_col_name((enum csvread_col)c),
+		    "too_long", msg);
+	}
+	why = phone_parse(rec->field[CSVREAD_PHONE], rec->len[CSVREAD_PHONE],
+	    imp->region, &info);
+	if (why == PHONE_INTERNAL)
+		return DL_ERR_NOMEM;
+	if (why != PHONE_OK)
+		return row_error(imp, rec->row, "phone", phone_reason_code(why),
+		    phone_reason_message(why));
+
+	if ((st = db_stmt(sql_insert)) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, imp->list_id);
+	sqlite3_bind_int64(st, 2, rec->row);
+	sqlite3_bind_text(st, 3, rec->field[CSVREAD_NAME], (int)rec->len[CSVREAD_NAME], SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, rec->field[CSVREAD_COMPANY], (int)rec->len[CSVREAD_COMPANY], SQLITE_STATIC);
+	if (rec->len[CSVREAD_TITLE] > 0)
+		sqlite3_bind_text(st, 5, rec->field[CSVREAD_TITLE], (int)rec->len[CSVREAD_TITLE], SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, info.e164, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, rec->field[CSVREAD_PHONE], (int)rec->len[CSVREAD_PHONE], SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, info.national, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, info.region, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, phone_type_name(info.type), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	if (sqlite3_changes(db_conn()) == 0) {
+		snprintf(msg, sizeof(msg), "%s is already in this list%s.", info.e164,
+		    imp->appending ? "" : " (an earlier row of the file)");
+		return row_error(imp, rec->row, "phone", "duplicate", msg);
+	}
+	imp->imported++;
+	return DL_OK;
+}
+
+static const struct csvread_callbacks callbacks = { on_record, row_error };
+
+static const char sql_list_add[] =
+    "INSERT INTO contact_lists (name, created_by) VALUES (?1, ?2)";
+static const char sql_list_live[] =
+    "SELECT 1 FROM contact_lists WHERE id = ?1 AND archived_at IS NULL";
+
+enum dl_err
+contacts_import_begin(const char *list_name, long long list_id,
+    long long created_by, const char *region, struct contacts_import **out)
+{
+	struct contacts_import *imp;
+	sqlite3_stmt *st;
+	enum dl_err err;
+	int rc;
+
+	*out = NULL;
+	if (region == NULL || strlen(region) > 3 || !phone_region_supported(region))
+		return DL_ERR_INVALID;
+	if ((imp = calloc(1, sizeof(*imp))) == NULL)
+		return DL_ERR_NOMEM;
+	snprintf(imp->region, sizeof(imp->region), "%s", region);
+	if ((imp->errors = cJSON_CreateArray()) == NULL ||
+	    (imp->reader = csvread_new(&callbacks, imp)) == NULL) {
+		contacts_import_abort(imp);
+		return DL_ERR_NOMEM;
+	}
+	if ((err = db_begin()) != DL_OK) {
+		contacts_import_abort(imp);
+		return err;
+	}
+	imp->in_tx = 1;
+	if (list_id > 0) {
+		if ((st = db_stmt(sql_list_live)) == NULL) {
+			contacts_import_abort(imp);
+			return DL_ERR_DB;
+		}
+		sqlite3_bind_int64(st, 1, list_id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW) {
+			contacts_import_abort(imp);
+			return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+		}
+		imp->list_id = list_id;
+		imp->appending = 1;
+	} else {
+		if ((st = db_stmt(sql_list_add)) == NULL) {
+			contacts_import_abort(imp);
+			return DL_ERR_DB;
+		}
+		db_bind_text(st, 1, list_name != NULL && *list_name != '\0' ? list_name : "Untitled list");
+		if (created_by > 0)
+			sqlite3_bind_int64(st, 2, created_by);
+		if ((err = db_exec_stmt(st)) != DL_OK) {
+			contacts_import_abort(imp);
+			return err;
+		}
+		imp->list_id = sqlite3_last_insert_rowid(db_conn());
+	}
+	*out = imp;
+	return DL_OK;
+}
+
+enum dl_err
+contacts_import_feed(struct contacts_import *imp, const void *data, size_t len)
+{
+	return csvread_feed(imp->reader, data, len);
+}
+
+enum dl_err
+contacts_import_rename(struct contacts_import *imp, const char *name)
+{
+	sqlite3_stmt *st;
+
+	if (imp->appending || name == NULL || *name == '\0')
+		return DL_OK;
+	if ((st = db_stmt("UPDATE contact_lists SET name = ?2 WHERE id = ?1")) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, imp->list_id);
+	db_bind_text(st, 2, name);
+	return db_exec_stmt(st);
+}
+
+const char *
+contacts_import_file_error(const struct contacts_import *imp, const char **message)
+{
+	const char *code = imp != NULL ? csvread_file_error_code(imp->reader) : NULL;
+
+	if (message != NULL)
+		*message = code != NULL ? csvread_file_error_message(imp->reader) : NULL;
+	return code;
+}
+
+enum dl_err
+contacts_import_finish(struct contacts_import *imp, struct contacts_report *rep)
+{
+	sqlite3_stmt *st;
+	enum dl_err err;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((err = csvread_finish(imp->reader)) != DL_OK)
+		return err;
+	if ((st = db_stmt("UPDATE contact_lists SET contact_count = contact_count + ?2 "
+	    "WHERE id = ?1")) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, imp->list_id);
+	sqlite3_bind_int64(st, 2, imp->imported);
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		return err;
+	rep->imported = imp->imported;
+	rep->skipped = imp->skipped;
+	rep->error_count = imp->error_count;
+	/* A new list in which nothing survived is not worth keeping: refuse
+	 * it as a whole, report attached, so the operator fixes the file. */
+	if (!imp->appending && imp->imported == 0) {
+		rep->errors = imp->errors;
+		imp->errors = NULL;
+		return DL_ERR_CONFLICT;
+	}
+	if ((err = db_commit()) != DL_OK)
+		return err;
+	imp->in_tx = 0;
+	rep->list_id = imp->list_id;
+	rep->errors = imp->errors;
+	imp->errors = NULL;
+	return DL_OK;
+}
+
+void
+contacts_import_abort(struct contacts_import *imp)
+{
+	if (imp == NULL)
+		return;
+	if (imp->in_tx)
+		db_rollback();
+	csvread_free(imp->reader);
+	cJSON_Delete(imp->errors);
+	free(imp);
+}
+
+cJSON *
+contacts_report_json(struct contacts_report *rep)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	if (rep->list_id > 0)
+		cJSON_AddNumberToObject(o, "list_id", (double)rep->list_id);
+	cJSON_AddNumberToObject(o, "imported", (double)rep->imported);
+	cJSON_AddNumberToObject(o, "skipped", (double)rep->skipped);
+	if (rep->errors == NULL)
+		rep->errors = cJSON_CreateArray();
+	if (rep->errors == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	cJSON_AddItemToObject(o, "errors", rep->errors);
+	rep->errors = NULL;
+	cJSON_AddNumberToObject(o, "error_count", (double)rep->error_count);
+	return o;
+}
+
+void
+contacts_report_free(struct contacts_report *rep)
+{
+	cJSON_Delete(rep->errors);
+	rep->errors = NULL;
+}
+
+/* --- reading ------------------------------------------------------- */
+
+#define COLS "SELECT c.id, c.list_id, c.name, c.company, c.title, c.phone_e164, " \
+    "c.phone_national, c.region, c.status, c.last_outcome, c.last_called_at "
+#define SEARCH "AND (?3 IS NULL OR c.name LIKE ?3 ESCAPE '\\' OR c.company LIKE ?3 " \
+    "ESCAPE '\\' OR c.phone_e164 LIKE ?4 ESCAPE '\\') "
+#define ALL_LISTS "FROM contacts c JOIN contact_lists l ON l.id = c.list_id " \
+    "WHERE l.archived_at IS NULL "
+#define ONE_LIST "FROM contacts c WHERE c.list_id = ?1 AND EXISTS (SELECT 1 " \
+    "FROM contact_lists l WHERE l.id = ?1 AND l.archived_at IS NULL) "
+#define PAGE "ORDER BY c.id LIMIT ?5 OFFSET ?6"
+
+/* One statement per shape of filter, so that each can use its index
+ * (a "?1 IS NULL OR" test would hide the index from the planner).
+ * Indexed by [has list][has status]. */
+static const char *const sql_page[2][2] = {
+	{ COLS ALL_LISTS SEARCH PAGE,
+	  COLS ALL_LISTS "AND c.status = ?2 " SEARCH PAGE },
+	{ COLS ONE_LIST SEARCH PAGE,
+	  COLS ONE_LIST "AND c.status = ?2 " SEARCH PAGE },
+};
+static const char *const sql_count[2][2] = {
+	{ "SELECT COUNT(*) " ALL_LISTS SEARCH,
+	  "SELECT COUNT(*) " ALL_LISTS "AND c.status = ?2 " SEARCH },
+	{ "SELECT COUNT(*) " ONE_LIST SEARCH,
+	  "SELECT COUNT(*) " ONE_LIST "AND c.status = ?2 " SEARCH },
+};
+/* Without status or search the total is kept on the lists: no scan. */
+static const char sql_total_all[] =
+    "SELECT COALESCE(SUM(contact_count), 0) FROM contact_lists WHERE archived_at IS NULL";
+static const char sql_total_one[] =
+    "SELECT COALESCE(SUM(contact_count), 0) FROM contact_lists "
+    "WHERE id = ?1 AND archived_at IS NULL";
+
+/* "%q%" with LIKE's wildcards in q escaped; digits_only keeps digits. */
+static char *
+like_pattern(const char *q, int digits_only)
+{
+	size_t n = strlen(q), j = 0;
+	char *p = malloc(2 * n + 3);
+
+	if (p == NULL)
+		return NULL;
+	p[j++] = '%';
+	for (; *q != '\0'; q++) {
+		if (digits_only) {
+			if (*q >= '0' && *q <= '9')
+				p[j++] = *q;
+			continue;
+		}
+		if (*q == '%' || *q == '_' || *q == '\\')
+			p[j++] = '\\';
+		p[j++] = *q;
+	}
+	p[j++] = '%';
+	p[j] = '\0';
+	return p;
+}
+
+static void
+bind_filter(sqlite3_stmt *st, const struct contacts_filter *f, const char *name_pat,
+    const char *phone_pat)
+{
+	if (f->list_id > 0)
+		sqlite3_bind_int64(st, 1, f->list_id);
+	if (f->status != NULL)
+		sqlite3_bind_text(st, 2, f->status, -1, SQLITE_STATIC);
+	if (name_pat != NULL)
+		sqlite3_bind_text(st, 3, name_pat, -1, SQLITE_STATIC);
+	/* A search with too few digits must not match every phone. */
+	sqlite3_bind_text(st, 4, phone_pat != NULL ? phone_pat : "", -1, SQLITE_STATIC);
+}
+
+static cJSON *
+add_text(cJSON *o, const char *key, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t != NULL ? cJSON_AddStringToObject(o, key, (const char *)t) :
+	    cJSON_AddNullToObject(o, key);
+}
+
+static enum dl_err
+contact_json(sqlite3_stmt *st, cJSON *items)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return DL_ERR_NOMEM;
+	cJSON_AddItemToArray(items, o);
+	if (cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) == NULL ||
+	    cJSON_AddNumberToObject(o, "list_id", (double)sqlite3_column_int64(st, 1)) == NULL ||
+	    add_text(o, "name", st, 2) == NULL || add_text(o, "company", st, 3) == NULL ||
+	    add_text(o, "title", st, 4) == NULL || add_text(o, "phone", st, 5) == NULL ||
+	    add_text(o, "phone_display", st, 6) == NULL || add_text(o, "region", st, 7) == NULL ||
+	    add_text(o, "status", st, 8) == NULL || add_text(o, "last_outcome", st, 9) == NULL ||
+	    add_text(o, "last_called_at", st, 10) == NULL)
+		return DL_ERR_NOMEM;
+	return DL_OK;
+}
+
+static enum dl_err
+count(const struct contacts_filter *f, const char *name_pat, const char *phone_pat,
+    long long *total)
+{
+	int has_list = f->list_id > 0, has_status = f->status != NULL;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!has_status && name_pat == NULL) {
+		st = db_stmt(has_list ? sql_total_one : sql_total_all);
+		if (st != NULL && has_list)
+			sqlite3_bind_int64(st, 1, f->list_id);
+	} else {
+		st = db_stmt(sql_count[has_list][has_status]);
+		if (st != NULL)
+			bind_filter(st, f, name_pat, phone_pat);
+	}
+	if (st == NULL)
+		return DL_ERR_DB;
+	rc = sqlite3_step(st);
+	*total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DL_OK : db_err(rc);
+}
+
+enum dl_err
+contacts_list(const struct contacts_filter *f, cJSON **out)
+{
+	char *name_pat = NULL, *phone_pat = NULL;
+	cJSON *root = NULL, *items;
+	sqlite3_stmt *st;
+	long long total = 0;
+	enum dl_err err = DL_ERR_NOMEM;
+	int rc = SQLITE_DONE;
+
+	*out = NULL;
+	if (f->q != NULL && *f->q != '\0') {
+		size_t digits = 0;
+		const char *p;
+
+		for (p = f->q; *p != '\0'; p++)
+			digits += *p >= '0' && *p <= '9';
+		if ((name_pat = like_pattern(f->q, 0)) == NULL)
+			goto done;
+		if (digits >= 3 && (phone_pat = like_pattern(f->q, 1)) == NULL)
+			goto done;
+	}
+	if ((err = count(f, name_pat, phone_pat, &total)) != DL_OK)
+		goto done;
+	err = DL_ERR_NOMEM;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(root, "items")) == NULL)
+		goto done;
+	if ((st = db_stmt(sql_page[f->list_id > 0][f->status != NULL])) == NULL) {
+		err = DL_ERR_DB;
+		goto done;
+	}
+	bind_filter(st, f, name_pat, phone_pat);
+	sqlite3_bind_int64(st, 5, f->per_page);
+	sqlite3_bind_int64(st, 6, (f->page - 1) * f->per_page);
+	err = DL_OK;
+	while (err == DL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = contact_json(st, items);
+	sqlite3_reset(st);
+	if (err == DL_OK && rc != SQLITE_DONE)
+		err = db_err(rc);
+	if (err != DL_OK)
+		goto done;
+	if (cJSON_AddNumberToObject(root, "page", (double)f->page) == NULL ||
+	    cJSON_AddNumberToObject(root, "per_page", (double)f->per_page) == NULL ||
+	    cJSON_AddNumberToObject(root, "total", (double)total) == NULL) {
+		err = DL_ERR_NOMEM;
+		goto done;
+	}
+	*out = root;
+	root = NULL;
+done:
+	cJSON_Delete(root);
+	free(name_pat);
+	free(phone_pat);
+	return err;
+}
+
+static const char sql_lists[] =
+    "SELECT id, name, created_at, contact_count FROM contact_lists "
+    "WHERE archived_at IS NULL ORDER BY id DESC";
+static const char sql_list_counts[] =
+    "SELECT status, COUNT(*) FROM contacts WHERE list_id = ?1 GROUP BY status";
+
+static enum dl_err
+list_counts(long long id, cJSON *counts)
+{
+	sqlite3_stmt *st = db_stmt(sql_list_counts);
+	const char *const *s;
+	int rc;
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	/* Every known status appears, zero or not, so the page need not guess. */
+	for (s = contacts_statuses; *s != NULL; s++)
+		if (cJSON_AddNumberToObject(counts, *s, 0) == NULL)
+			return DL_ERR_NOMEM;
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *status = (const char *)sqlite3_column_text(st, 0);
+		cJSON *n = cJSON_CreateNumber((double)sqlite3_column_int64(st, 1));
+
+		if (n == NULL || status == NULL) {
+			cJSON_Delete(n);
+			sqlite3_reset(st);
+			return DL_ERR_NOMEM;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(counts, status) != NULL)
+			cJSON_ReplaceItemInObjectCaseSensitive(counts, status, n);
+		else
+			cJSON_AddItemToObject(counts, status, n);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DL_OK : db_err(rc);
+}
+
+enum dl_err
+contacts_lists(cJSON **out)
+{
+	cJSON *root, *items;
+	sqlite3_stmt *st;
+	cJSON *o;
+	enum dl_err err = DL_OK;
+	int rc = SQLITE_DONE;
+
+	*out = NULL;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(root, "items")) == NULL) {
+		cJSON_Delete(root);
+		return DL_ERR_NOMEM;
+	}
+	if ((st = db_stmt(sql_lists)) == NULL) {
+		cJSON_Delete(root);
+		return DL_ERR_DB;
+	}
+	while (err == DL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((o = cJSON_CreateObject()) == NULL) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
+		cJSON_AddItemToArray(items, o);
+		if (cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) == NULL ||
+		    add_text(o, "name", st, 1) == NULL ||
+		    add_text(o, "created_at", st, 2) == NULL ||
+		    cJSON_AddNumberToObject(o, "total", (double)sqlite3_column_int64(st, 3)) == NULL)
+			err = DL_ERR_NOMEM;
+	}
+	sqlite3_reset(st);
+	if (err == DL_OK && rc != SQLITE_DONE)
+		err = db_err(rc);
+	/* Counts come after the list query is done: one statement at a time. */
+	cJSON_ArrayForEach(o, items) {
+		cJSON *counts;
+
+		if (err != DL_OK)
+			break;
+		counts = cJSON_AddObjectToObject(o, "counts");
+		err = counts != NULL ? list_counts((long long)
+		    cJSON_GetObjectItemCaseSensitive(o, "id")->valuedouble, counts) :
+		    DL_ERR_NOMEM;
+	}
+	if (err != DL_OK) {
+		cJSON_Delete(root);
+		return err;
+	}
+	*out = root;
+	return DL_OK;
+}
+
+enum dl_err
+contacts_list_archive(long long list_id)
+{
+	sqlite3_stmt *st = db_stmt(
+	    "UPDATE contact_lists SET archived_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+	    "WHERE id = ?1 AND archived_at IS NULL");
+	enum dl_err err;
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, list_id);
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		return err;
+	return sqlite3_changes(db_conn()) > 0 ? DL_OK : DL_ERR_NOTFOUND;
+}

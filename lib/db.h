@@ -1,0 +1,55 @@
+/*
+ * db: the process's one SQLite connection.
+ *
+ * Opened once per process (a FastCGI program keeps it across requests) in
+ * WAL mode with busy_timeout and foreign keys on. Opening applies any
+ * pending migration from sql/NNN_*.sql (compiled into the program), all in
+ * one IMMEDIATE transaction, tracked by PRAGMA user_version, so several
+ * processes starting at once migrate exactly once.
+ *
+ * Statements are prepared once and kept: db_stmt() returns the cached
+ * statement for a SQL string, reset and with bindings cleared. The cache
+ * owns it; callers never finalize it, and must not use the same SQL string
+ * twice at the same time (nested), which never happens in this code.
+ */
+#ifndef DL_DB_H
+#define DL_DB_H
+
+#include <sqlite3.h>
+#include "err.h"
+
+/* Open `path` (created if missing) and migrate. A second call is a no-op
+ * while a connection is open. */
+enum dl_err db_open(const char *path);
+/* Finalize every cached statement and close. */
+void db_close(void);
+
+/* The open connection, or NULL. */
+sqlite3 *db_conn(void);
+
+/* The cached statement for `sql`, reset; NULL on a prepare error (logged
+ * to stderr with the SQLite message) or when no connection is open. */
+sqlite3_stmt *db_stmt(const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. db_rollback is safe to call when no
+ * transaction is open. */
+enum dl_err db_begin(void);
+enum dl_err db_commit(void);
+void db_rollback(void);
+
+/* Map an SQLite result code onto ours: BUSY/LOCKED -> DL_ERR_BUSY,
+ * FULL/READONLY/IOERR/CANTOPEN -> DL_ERR_IO, CONSTRAINT -> DL_ERR_CONFLICT,
+ * NOMEM -> DL_ERR_NOMEM, OK/ROW/DONE -> DL_OK, anything else DL_ERR_DB. */
+enum dl_err db_err(int rc);
+
+/* Step a statement that returns no rows; DL_OK on SQLITE_DONE. */
+enum dl_err db_exec_stmt(sqlite3_stmt *st);
+
+/* The schema version of the open database, and the newest this program knows. */
+int db_schema_version(void);
+int db_latest_version(void);
+
+/* Bind a NUL-terminated string, or NULL as SQL NULL (copies the text). */
+int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+#endif

@@ -1,0 +1,620 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "form.h"
+#include "http.h"
+#include "log.h"
+#include "secure.h"
+
+extern char **environ;
+
+#define MAX_COOKIES 16
+
+struct cookie {
+	const char *name;
+	const char *value;
+};
+
+struct http_req {
+	FCGX_Request *fcgx; /* NULL when running as plain CGI */
+	char **envp;
+
+	const char *method;
+	char *path;
+	struct form *query;
+	int query_parsed, query_bad;
+	char *cookie_buf;
+	struct cookie cookies[MAX_COOKIES];
+	int ncookies, cookies_parsed;
+	char media_type[128];
+	int media_parsed;
+	char request_id[33];
+	long long content_length;
+	long long body_read;
+
+	char *body;
+	size_t body_len;
+	cJSON *json;
+
+	int status;
+	int sent;
+	char *headers;
+	size_t hlen, hcap;
+	char user[64];
+	struct timespec start;
+	void *ctx;
+};
+
+/* --- environment ---------------------------------------------------- */
+
+static const char *
+param(const struct http_req *req, const char *name)
+{
+	if (req->fcgx != NULL)
+		return FCGX_GetParam(name, req->envp);
+	return getenv(name);
+}
+
+const char *
+http_method(const struct http_req *req)
+{
+	return req->method;
+}
+
+const char *
+http_path(const struct http_req *req)
+{
+	return req->path;
+}
+
+const char *
+http_header(const struct http_req *req, const char *name)
+{
+	char var[128];
+	size_t i, n = strlen(name);
+
+	if (strcasecmp(name, "Content-Type") == 0)
+		return param(req, "CONTENT_TYPE");
+	if (strcasecmp(name, "Content-Length") == 0)
+		return param(req, "CONTENT_LENGTH");
+	if (n + 6 > sizeof(var))
+		return NULL;
+	memcpy(var, "HTTP_", 5);
+	for (i = 0; i < n; i++)
+		var[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	var[5 + n] = '\0';
+	return param(req, var);
+}
+
+const char *
+http_remote_addr(const struct http_req *req)
+{
+	const char *a = param(req, "REMOTE_ADDR");
+
+	return a != NULL ? a : "";
+}
+
+const char *
+http_request_id(const struct http_req *req)
+{
+	return req->request_id;
+}
+
+long long
+http_content_length(const struct http_req *req)
+{
+	return req->content_length;
+}
+
+static void
+parse_query(struct http_req *req)
+{
+	const char *qs;
+
+	if (req->query_parsed)
+		return;
+	req->query_parsed = 1;
+	qs = param(req, "QUERY_STRING");
+	if (qs == NULL)
+		qs = "";
+	if (form_parse(qs, strlen(qs), &req->query) != DL_OK) {
+		req->query = NULL;
+		req->query_bad = 1;
+	}
+}
+
+const char *
+http_query(struct http_req *req, const char *name)
+{
+	parse_query(req);
+	return form_get(req->query, name);
+}
+
+int
+http_query_ok(struct http_req *req)
+{
+	parse_query(req);
+	return !req->query_bad;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	return s;
+}
+
+const char *
+http_cookie(struct http_req *req, const char *name)
+{
+	int i;
+
+	if (!req->cookies_parsed) {
+		const char *raw = param(req, "HTTP_COOKIE");
+		char *save = NULL, *tok;
+
+		req->cookies_parsed = 1;
+		if (raw == NULL || (req->cookie_buf = strdup(raw)) == NULL)
+			return NULL;
+		for (tok = strtok_r(req->cookie_buf, ";", &save);
+		    tok != NULL && req->ncookies < MAX_COOKIES;
+		    tok = strtok_r(NULL, ";", &save)) {
+			char *eq = strchr(tok, '=');
+
+			if (eq == NULL)
+				continue;
+			*eq = '\0';
+			req->cookies[req->ncookies].name = trim(tok);
+			req->cookies[req->ncookies].value = trim(eq + 1);
+			req->ncookies++;
+		}
+	}
+	for (i = 0; i < req->ncookies; i++)
+		if (strcmp(req->cookies[i].name, name) == 0)
+			return req->cookies[i].value;
+	return NULL;
+}
+
+const char *
+http_media_type(struct http_req *req)
+{
+	if (!req->media_parsed) {
+		const char *ct = param(req, "CONTENT_TYPE");
+		size_t i = 0;
+
+		req->media_parsed = 1;
+		while (ct != NULL && *ct == ' ')
+			ct++;
+		for (; ct != NULL && ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' &&
+		    i + 1 < sizeof(req->media_type); i++)
+			req->media_type[i] = (char)tolower((unsigned char)ct[i]);
+		req->media_type[i] = '\0';
+	}
+	return req->media_type;
+}
+
+/* --- body ----------------------------------------------------------- */
+
+ssize_t
+http_read(struct http_req *req, void *buf, size_t n)
+{
+	long long left;
+	ssize_t got;
+
+	if (req->content_length < 0)
+		return 0;
+	left = req->content_length - req->body_read;
+	if (left <= 0)
+		return 0;
+	if ((long long)n > left)
+		n = (size_t)left;
+	if (n > 0x40000000)
+		n = 0x40000000;
+	if (req->fcgx != NULL) {
+		got = FCGX_GetStr(buf, (int)n, req->fcgx->in);
+		if (got <= 0)
+			return -1; /* the server promised more than it sent */
+	} else {
+		got = (ssize_t)fread(buf, 1, n, stdin);
+		if (got <= 0)
+			return -1;
+	}
+	req->body_read += got;
+	return got;
+}
+
+enum dl_err
+http_body(struct http_req *req, size_t limit, const char **body, size_t *len)
+{
+	size_t want, have = 0;
+
+	if (req->body != NULL) {
+		*body = req->body;
+		*len = req->body_len;
+		return DL_OK;
+	}
+	if (req->content_length > (long long)limit)
+		return DL_ERR_TOOBIG;
+	want = req->content_length > 0 ? (size_t)req->content_length : 0;
+	if ((req->body = malloc(want + 1)) == NULL)
+		return DL_ERR_NOMEM;
+	while (have < want) {
+		ssize_t got = http_read(req, req->body + have, want - have);
+
+		if (got <= 0) {
+			free(req->body);
+			req->body = NULL;
+			return DL_ERR_IO;
+		}
+		have += (size_t)got;
+	}
+	req->body[have] = '\0';
+	req->body_len = have;
+	*body = req->body;
+	*len = have;
+	return DL_OK;
+}
+
+enum dl_err
+http_json(struct http_req *req, size_t limit, cJSON **out)
+{
+	const char *body;
+	size_t len;
+	enum dl_err err;
+
+	if (req->json != NULL) {
+		*out = req->json;
+		return DL_OK;
+	}
+	if (strcmp(http_media_type(req), "application/json") != 0)
+		return DL_ERR_UNSUPPORTED;
+	if ((err = http_body(req, limit, &body, &len)) != DL_OK)
+		return err;
+	/* The body is NUL-terminated; an embedded NUL would hide what follows. */
+	if (memchr(body, '\0', len) != NULL)
+		return DL_ERR_INVALID;
+	req->json = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+	if (req->json == NULL || !cJSON_IsObject(req->json)) {
+		cJSON_Delete(req->json);
+		req->json = NULL;
+		return DL_ERR_INVALID;
+	}
+	*out = req->json;
+	return DL_OK;
+}
+
+/* --- response ------------------------------------------------------- */
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+static void
+out(struct http_req *req, const void *data, size_t len)
+{
+	if (len == 0)
+		return;
+	if (req->fcgx != NULL)
+		FCGX_PutStr(data, (int)len, req->fcgx->out);
+	else
+		fwrite(data, 1, len, stdout);
+}
+
+void
+http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	size_t need = strlen(name) + strlen(value) + 4;
+
+	if (req->sent)
+		return;
+	/* A header value with a line break would let input forge headers. */
+	if (strpbrk(value, "\r\n") != NULL)
+		return;
+	if (req->hlen + need + 1 > req->hcap) {
+		size_t cap = (req->hcap + need) * 2;
+		char *grown = realloc(req->headers, cap);
+
+		if (grown == NULL)
+			return;
+		req->headers = grown;
+		req->hcap = cap;
+	}
+	req->hlen += (size_t)snprintf(req->headers + req->hlen, req->hcap - req->hlen,
+	    "%s: %s\r\n", name, value);
+}
+
+void
+http_begin(struct http_req *req, int status, const char *content_type)
+{
+	char line[64];
+	int n;
+
+	if (req->sent)
+		return;
+	req->sent = 1;
+	req->status = status;
+	n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status, reason(status));
+	out(req, line, (size_t)n);
+	if (content_type != NULL) {
+		out(req, "Content-Type: ", 14);
+		out(req, content_type, strlen(content_type));
+		out(req, "\r\n", 2);
+	}
+	out(req, "X-Request-Id: ", 14);
+	out(req, req->request_id, strlen(req->request_id));
+	out(req, "\r\nCache-Control: no-store\r\n", 27);
+	out(req, req->headers, req->hlen);
+	out(req, "\r\n", 2);
+}
+
+void
+http_write(struct http_req *req, const void *data, size_t len)
+{
+	out(req, data, len);
+}
+
+void
+http_send(struct http_req *req, int status, const char *content_type,
+    const void *body, size_t len)
+{
+	char cl[32];
+
+	if (req->sent)
+		return;
+	snprintf(cl, sizeof(cl), "%zu", len);
+	http_add_header(req, "Content-Length", cl);
+	http_begin(req, status, content_type);
+	out(req, body, len);
+}
+
+void
+http_send_json(struct http_req *req, int status, const cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	if (text == NULL) {
+		static const char oom[] = "{\"error\":{\"code\":\"internal\","
+		    "\"message\":\"Out of memory.\",\"details\":null}}";
+
+		http_send(req, 500, "application/json", oom, sizeof(oom) - 1);
+		return;
+	}
+	http_send(req, status, "application/json", text, strlen(text));
+	cJSON_free(text);
+}
+
+void
+http_send_error(struct http_req *req, int status, const char *code,
+    const char *message, cJSON *details)
+{
+	cJSON *root = cJSON_CreateObject(), *err;
+
+	if (root == NULL || (err = cJSON_AddObjectToObject(root, "error")) == NULL ||
+	    cJSON_AddStringToObject(err, "code", code) == NULL ||
+	    cJSON_AddStringToObject(err, "message", message) == NULL) {
+		cJSON_Delete(details);
+		cJSON_Delete(root);
+		http_send_json(req, status, NULL);
+		return;
+	}
+	if (details == NULL)
+		details = cJSON_CreateNull();
+	if (details != NULL)
+		cJSON_AddItemToObject(err, "details", details);
+	http_send_json(req, status, root);
+	cJSON_Delete(root);
+}
+
+void
+http_send_no_content(struct http_req *req)
+{
+	http_begin(req, 204, NULL);
+}
+
+void
+http_send_method_not_allowed(struct http_req *req, const char *allow)
+{
+	char msg[128];
+
+	http_add_header(req, "Allow", allow);
+	snprintf(msg, sizeof(msg), "This resource allows %s only.", allow);
+	http_send_error(req, 405, "method_not_allowed", msg, NULL);
+}
+
+int
+http_sent(const struct http_req *req)
+{
+	return req->sent;
+}
+
+void
+http_set_log_user(struct http_req *req, const char *who)
+{
+	snprintf(req->user, sizeof(req->user), "%s", who);
+}
+
+void
+http_set_ctx(struct http_req *req, void *ctx)
+{
+	req->ctx = ctx;
+}
+
+void *
+http_ctx(const struct http_req *req)
+{
+	return req->ctx;
+}
+
+/* --- the loop ------------------------------------------------------- */
+
+/* Accept a client's X-Request-Id only if it is plainly an id, so that a
+ * trace can be followed through a proxy without letting input into logs. */
+static void
+set_request_id(struct http_req *req)
+{
+	const char *given = http_header(req, "X-Request-Id");
+	unsigned char raw[8];
+	size_t i, n;
+
+	if (given != NULL && (n = strlen(given)) > 0 && n < sizeof(req->request_id)) {
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)given[i]) && given[i] != '-' &&
+			    given[i] != '_' && given[i] != '.')
+				break;
+		if (i == n) {
+			memcpy(req->request_id, given, n + 1);
+			return;
+		}
+	}
+	if (secure_random(raw, sizeof(raw)) != DL_OK)
+		memset(raw, 0, sizeof(raw));
+	secure_hex(raw, sizeof(raw), req->request_id, sizeof(req->request_id));
+}
+
+static int
+setup(struct http_req *req)
+{
+	const char *uri, *cl, *q;
+	size_t plen;
+	char *end;
+
+	clock_gettime(CLOCK_MONOTONIC, &req->start);
+	req->method = param(req, "REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	/* REQUEST_URI is the one variable Apache and lighttpd agree on. */
+	uri = param(req, "REQUEST_URI");
+	if (uri == NULL)
+		uri = param(req, "SCRIPT_NAME");
+	if (uri == NULL)
+		uri = "/";
+	q = strchr(uri, '?');
+	plen = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if ((req->path = malloc(plen + 1)) == NULL)
+		return -1;
+	memcpy(req->path, uri, plen);
+	req->path[plen] = '\0';
+	req->content_length = -1;
+	cl = param(req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		long long n;
+
+		errno = 0;
+		n = strtoll(cl, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 0)
+			req->content_length = n;
+	}
+	set_request_id(req);
+	return 0;
+}
+
+static void
+finish(struct http_req *req)
+{
+	struct timespec now;
+	double ms;
+	char drain[16384];
+
+	if (!req->sent)
+		http_send_error(req, 500, "internal", "The handler sent no answer.", NULL);
+	/* Unread body bytes would be taken for the next request's on a kept
+	 * FastCGI connection; the server has already buffered them, so
+	 * draining is cheap. */
+	if (req->fcgx != NULL)
+		while (http_read(req, drain, sizeof(drain)) > 0)
+			;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
+	log_line("request_id=%s method=%s path=%s status=%d dur_ms=%.2f user=%s",
+	    req->request_id, req->method, req->path, req->status, ms,
+	    req->user[0] != '\0' ? req->user : "-");
+	form_free(req->query);
+	free(req->path);
+	free(req->cookie_buf);
+	free(req->body);
+	cJSON_Delete(req->json);
+	free(req->headers);
+}
+
+static void
+serve_one(struct http_req *req, http_handler handler)
+{
+	if (setup(req) != 0) {
+		static const char oom[] = "Status: 500 Internal Server Error\r\n"
+		    "Content-Type: application/json\r\n\r\n"
+		    "{\"error\":{\"code\":\"internal\",\"message\":\"Out of memory.\",\"details\":null}}";
+
+		out(req, oom, sizeof(oom) - 1);
+		free(req->path);
+		return;
+	}
+	handler(req);
+	finish(req);
+}
+
+int
+http_serve(http_handler handler)
+{
+	FCGX_Request fcgx;
+
+	if (FCGX_IsCGI()) {
+		struct http_req req;
+
+		memset(&req, 0, sizeof(req));
+		req.envp = environ;
+		serve_one(&req, handler);
+		fflush(stdout);
+		return 0;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fcgx, 0, 0) != 0) {
+		log_line("event=fcgi_init_failed");
+		return 1;
+	}
+	while (FCGX_Accept_r(&fcgx) >= 0) {
+		struct http_req req;
+
+		memset(&req, 0, sizeof(req));
+		req.fcgx = &fcgx;
+		req.envp = fcgx.envp;
+		serve_one(&req, handler);
+		FCGX_Finish_r(&fcgx);
+	}
+	return 0;
+}

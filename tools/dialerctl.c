@@ -1,0 +1,376 @@
+/*
+ * dialerctl: the administrator's command line — create the database, add
+ * users, set passwords, import a CSV through the same code as the HTTP
+ * endpoint. Settings come from $DIALER_CONFIG and the environment, like
+ * the FastCGI programs'.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "contacts.h"
+#include "db.h"
+#include "secure.h"
+
+static const char usage[] =
+    "usage: dialerctl COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  init-db                  create or upgrade the database at DIALER_DB\n"
+    "  add-user NAME [--admin]  add an operator (or admin); password from stdin\n"
+    "  passwd NAME              set NAME's password (from stdin); ends their sessions\n"
+    "  ensure-admin             make sure user 'admin' exists: password from\n"
+    "                           DIALER_ADMIN_PASSWORD (also reset to it if set),\n"
+    "                           else generated and printed once\n"
+    "  import FILE [--list NAME] [--list-id ID] [--region CC]\n"
+    "                           import a contact CSV ('-' for stdin); prints the\n"
+    "                           same JSON report as POST /api/v1/contacts/import\n"
+    "\n"
+    "Every command takes --help. The database is DIALER_DB (default var/dialer.db).\n"
+    "A password is read from the terminal (asked twice) or as one line of stdin.\n";
+
+static const char *const command_help[][2] = {
+	{ "init-db", "usage: dialerctl init-db\nCreate the database at DIALER_DB, or apply pending migrations.\n" },
+	{ "add-user", "usage: dialerctl add-user NAME [--admin]\nAdd a user (operator unless --admin). "
+	  "The password (8-1024 characters) is read from the terminal or stdin.\n" },
+	{ "passwd", "usage: dialerctl passwd NAME\nSet NAME's password (from the terminal or stdin) "
+	  "and end all of NAME's sessions.\n" },
+	{ "ensure-admin", "usage: dialerctl ensure-admin\nCreate user 'admin' if missing. Its password is "
+	  "DIALER_ADMIN_PASSWORD when set (an existing admin's password is reset to it), else a "
+	  "generated one printed once.\n" },
+	{ "import", "usage: dialerctl import FILE [--list NAME] [--list-id ID] [--region CC]\n"
+	  "Import a contact CSV (FILE '-' reads stdin) into a new list (named NAME, default the file "
+	  "name) or into list ID. CC is the region assumed for numbers without a country code "
+	  "(default DIALER_DEFAULT_REGION). Prints the JSON report; exits 1 if the file is refused.\n" },
+};
+
+static int
+wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return 1;
+	return 0;
+}
+
+static int
+open_db(void)
+{
+	const char *path;
+
+	if (config_load() != DL_OK)
+		return 0;
+	path = config_get("DIALER_DB");
+	if (db_open(path) != DL_OK) {
+		fprintf(stderr, "dialerctl: cannot open the database %s\n", path);
+		return 0;
+	}
+	return 1;
+}
+
+static int
+read_line(const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO);
+	size_t n;
+
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		}
+	}
+	if (fgets(buf, (int)size, stdin) == NULL)
+		buf[0] = '\0';
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return 1;
+}
+
+static int
+get_password(char *pw, size_t size)
+{
+	char again[AUTH_PASSWORD_MAX + 2];
+	const char *why;
+
+	read_line("Password: ", pw, size);
+	if ((why = auth_password_problem(pw)) != NULL) {
+		fprintf(stderr, "dialerctl: %s\n", why);
+		return 0;
+	}
+	if (isatty(STDIN_FILENO)) {
+		read_line("Again: ", again, sizeof(again));
+		if (strcmp(pw, again) != 0) {
+			fprintf(stderr, "dialerctl: the passwords differ\n");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int
+cmd_add_user(int argc, char **argv)
+{
+	char pw[AUTH_PASSWORD_MAX + 2];
+	enum auth_role role = AUTH_OPERATOR;
+	const char *name = NULL;
+	enum dl_err err;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--admin") == 0)
+			role = AUTH_ADMIN;
+		else if (name == NULL && argv[i][0] != '-')
+			name = argv[i];
+		else {
+			fputs(command_help[1][1], stderr);
+			return 2;
+		}
+	}
+	if (name == NULL) {
+		fputs(command_help[1][1], stderr);
+		return 2;
+	}
+	if (!auth_username_valid(name)) {
+		fprintf(stderr, "dialerctl: a username is 1 to 64 letters, digits or . _ @ -\n");
+		return 1;
+	}
+	if (!open_db() || !get_password(pw, sizeof(pw)))
+		return 1;
+	err = auth_user_create(name, pw, role, NULL);
+	if (err == DL_ERR_CONFLICT) {
+		fprintf(stderr, "dialerctl: user %s exists\n", name);
+		return 1;
+	}
+	if (err != DL_OK) {
+		fprintf(stderr, "dialerctl: cannot add the user (%s)\n", dl_strerror(err));
+		return 1;
+	}
+	printf("added %s %s\n", auth_role_name(role), name);
+	return 0;
+}
+
+static int
+cmd_passwd(int argc, char **argv)
+{
+	char pw[AUTH_PASSWORD_MAX + 2];
+	struct auth_user u;
+	enum dl_err err;
+
+	if (argc != 2) {
+		fputs(command_help[2][1], stderr);
+		return 2;
+	}
+	if (!open_db())
+		return 1;
+	if (auth_user_by_name(argv[1], &u) != DL_OK) {
+		fprintf(stderr, "dialerctl: no user %s\n", argv[1]);
+		return 1;
+	}
+	if (!get_password(pw, sizeof(pw)))
+		return 1;
+	if ((err = auth_user_update(u.id, NULL, NULL, pw)) != DL_OK) {
+		fprintf(stderr, "dialerctl: cannot set the password (%s)\n", dl_strerror(err));
+		return 1;
+	}
+	printf("password set for %s\n", u.username);
+	return 0;
+}
+
+static int
+cmd_ensure_admin(void)
+{
+	const char *given;
+	char generated[32];
+	unsigned char raw[15];
+	struct auth_user u;
+	enum auth_role admin = AUTH_ADMIN;
+	int no = 0;
+	enum dl_err err;
+
+	if (!open_db())
+		return 1;
+	given = config_get("DIALER_ADMIN_PASSWORD");
+	if (given != NULL && auth_password_problem(given) != NULL) {
+		fprintf(stderr, "dialerctl: DIALER_ADMIN_PASSWORD: %s\n", auth_password_problem(given));
+		return 1;
+	}
+	if (auth_user_by_name("admin", &u) == DL_OK) {
+		if (given == NULL)
+			return 0;
+		err = auth_user_update(u.id, &admin, &no, given);
+		if (err != DL_OK) {
+			fprintf(stderr, "dialerctl: cannot update admin (%s)\n", dl_strerror(err));
+			return 1;
+		}
+		return 0;
+	}
+	if (given == NULL) {
+		if (secure_random(raw, sizeof(raw)) != DL_OK ||
+		    secure_b64url(raw, sizeof(raw), generated, sizeof(generated)) != DL_OK)
+			return 1;
+		given = generated;
+	}
+	if ((err = auth_user_create("admin", given, AUTH_ADMIN, NULL)) != DL_OK) {
+		fprintf(stderr, "dialerctl: cannot create admin (%s)\n", dl_strerror(err));
+		return 1;
+	}
+	if (given == generated)
+		printf("Created user 'admin' with password: %s\n"
+		    "(shown once; change it with: dialerctl passwd admin)\n", generated);
+	else
+		printf("Created user 'admin' (password from DIALER_ADMIN_PASSWORD)\n");
+	return 0;
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+	const char *file = NULL, *list = NULL, *region = NULL;
+	long long list_id = 0;
+	struct contacts_import *imp;
+	struct contacts_report rep;
+	char buf[65536];
+	FILE *in;
+	size_t got;
+	enum dl_err err;
+	cJSON *json;
+	char *text;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--list") == 0 && i + 1 < argc)
+			list = argv[++i];
+		else if (strcmp(argv[i], "--list-id") == 0 && i + 1 < argc) {
+			char *end;
+
+			list_id = strtoll(argv[++i], &end, 10);
+			if (*end != '\0' || list_id <= 0) {
+				fprintf(stderr, "dialerctl: --list-id takes a list id\n");
+				return 2;
+			}
+		} else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+			region = argv[++i];
+		else if (file == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
+			file = argv[i];
+		else {
+			fputs(command_help[4][1], stderr);
+			return 2;
+		}
+	}
+	if (file == NULL) {
+		fputs(command_help[4][1], stderr);
+		return 2;
+	}
+	if (!open_db())
+		return 1;
+	if (list == NULL) {
+		const char *slash = strrchr(file, '/');
+
+		list = strcmp(file, "-") == 0 ? "stdin" : slash != NULL ? slash + 1 : file;
+	}
+	if (region == NULL)
+		region = config_get("DIALER_DEFAULT_REGION");
+	if ((in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb")) == NULL) {
+		perror(file);
+		return 1;
+	}
+	err = contacts_import_begin(list, list_id, 0, region, &imp);
+	if (err != DL_OK) {
+		fprintf(stderr, "dialerctl: %s\n", err == DL_ERR_NOTFOUND ? "no such list" :
+		    err == DL_ERR_INVALID ? "unknown region" : dl_strerror(err));
+		if (in != stdin)
+			fclose(in);
+		return 1;
+	}
+	while (err == DL_OK && (got = fread(buf, 1, sizeof(buf), in)) > 0)
+		err = contacts_import_feed(imp, buf, got);
+	if (err == DL_OK && ferror(in))
+		err = DL_ERR_IO;
+	if (in != stdin)
+		fclose(in);
+	if (err == DL_OK)
+		err = contacts_import_finish(imp, &rep);
+	if (err != DL_OK && err != DL_ERR_CONFLICT) {
+		const char *msg, *code = contacts_import_file_error(imp, &msg);
+
+		fprintf(stderr, "dialerctl: %s: %s\n", file, code != NULL ? msg : dl_strerror(err));
+		contacts_import_abort(imp);
+		return 1;
+	}
+	contacts_import_abort(imp);
+	if ((json = contacts_report_json(&rep)) == NULL ||
+	    (text = cJSON_Print(json)) == NULL) {
+		cJSON_Delete(json);
+		contacts_report_free(&rep);
+		return 1;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	cJSON_Delete(json);
+	contacts_report_free(&rep);
+	if (err == DL_ERR_CONFLICT) {
+		fprintf(stderr, "dialerctl: none of the rows could be imported; nothing stored\n");
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	size_t i;
+	int rc;
+
+	if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		fputs(usage, cmd == NULL ? stderr : stdout);
+		return cmd == NULL ? 2 : 0;
+	}
+	for (i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
+		if (strcmp(cmd, command_help[i][0]) == 0 && wants_help(argc - 1, argv + 1)) {
+			fputs(command_help[i][1], stdout);
+			return 0;
+		}
+	}
+	if (strcmp(cmd, "init-db") == 0) {
+		if (argc != 2) {
+			fputs(command_help[0][1], stderr);
+			return 2;
+		}
+		if (!open_db())
+			return 1;
+		printf("database %s at schema version %d\n", config_get("DIALER_DB"),
+		    db_schema_version());
+		rc = 0;
+	} else if (strcmp(cmd, "add-user") == 0) {
+		rc = cmd_add_user(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "passwd") == 0) {
+		rc = cmd_passwd(argc - 1, argv + 1);
+	} else if (strcmp(cmd, "ensure-admin") == 0) {
+		rc = cmd_ensure_admin();
+	} else if (strcmp(cmd, "import") == 0) {
+		rc = cmd_import(argc - 1, argv + 1);
+	} else {
+		fprintf(stderr, "dialerctl: unknown command %s\n\n%s", cmd, usage);
+		return 2;
+	}
+	db_close();
+	config_reset();
+	return rc;
+}
