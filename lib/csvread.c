@@ -908,9 +908,12 @@ checkpoint(struct csvread *r)
 		if (n <= CSVREAD_MAX_FIELD && p->entry_pos <= RAW_MAX)
 			return;
 		r->field_over = 1;
+		r->field_over_nl = 0;
+	}
+	/* For the "unclosed quote" hint, before the bytes go. */
+	if (r->field_over && !r->field_over_nl)
 		r->field_over_nl = memchr(p->entry_buf, '\n', p->entry_pos) !=
 		    NULL;
-	}
 	if (p->spaces > 1)
 		p->spaces = 1;
 	p->entry_pos = p->spaces + 1;

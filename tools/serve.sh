@@ -64,6 +64,11 @@ umask 022
 provider=${DIALER_PROVIDER:-sim}
 echo "colddialer: http://127.0.0.1:$port/  (provider: $provider$([ "$provider" = sim ] && echo ' — SIMULATED, no real calls'))"
 echo "colddialer: database $DIALER_DB, logs in $var/log/; Ctrl-C stops"
-exec /usr/sbin/apache2 -f "$root/apache.conf" -D DIALER_STANDALONE -D FOREGROUND \
+# bench/ serves its hello-world ceiling beside the app (DIALER_BENCH_CGI).
+set -- -D DIALER_STANDALONE -D FOREGROUND
+if [ -n "${DIALER_BENCH_CGI:-}" ]; then
+	set -- "$@" -D DIALER_BENCH -C "Define DIALER_BENCH_CGI $DIALER_BENCH_CGI"
+fi
+exec /usr/sbin/apache2 -f "$root/apache.conf" "$@" \
 	-C "Define DIALER_HTML $html" -C "Define DIALER_CGI $cgi" \
 	-C "Define DIALER_VAR $var" -C "Define DIALER_PORT $port"

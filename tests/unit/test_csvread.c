@@ -642,9 +642,6 @@ test_bad_header_utf8(void **state)
 	    CSVREAD_FILE_BAD_HEADER, "bad_header",
 	    "The header row is not valid UTF-8 text. "
 	    "Save the file as \"CSV UTF-8\" and try again.");
-	/* UTF-16 looks like NULs to us. */
-	expect_file_error("N\0a\0m\0e\0\n\0", CSVREAD_FILE_BAD_HEADER,
-	    "bad_header", NULL);
 }
 
 static void
@@ -691,7 +688,8 @@ test_header_quoted_newline(void **state)
 {
 	(void)state;
 	/* A header cell with a line break: the header is still one row. */
-	expect_ok("Name,\"Company\n(legal)\",Phone\nA,B,1\n", "");
+	expect_ok("Name,Company,Phone,\"Notes\n(free text)\"\nA,B,1,x\n",
+	    "2:A|B|1|\n");
 }
 
 /* ---- per-row problems -------------------------------------------- */
@@ -874,25 +872,19 @@ test_first_problem_reported(void **state)
 static void
 test_joined_name_too_long(void **state)
 {
-	char *in;
 	size_t half = CSVREAD_MAX_FIELD / 2 + 1;
+	char *last = repeat(",", 'l', half, ",C,1\n");
+	char *hdr = repeat("First Name,Last Name,Company,Phone\n", 'f', half,
+	    last);
 	struct out o;
 
 	(void)state;
-	in = malloc(3 * half + 200);
-	assert_non_null(in);
-	snprintf(in, 100, "First Name,Last Name,Company,Phone\n");
-	memset(in + strlen(in), 'f', half);
-	in[35 + half] = '\0';
-	strncat(in, ",", 2);
-	memset(in + strlen(in), 'l', half);
-	in[35 + 2 * half + 1] = '\0';
-	strncat(in, ",C,1\n", 6);
-	o = run(in);
+	o = run(hdr);
 	assert_string_equal(o.log, "!2:name:field_too_long:The name (first "
 	    "and last name together) is longer than 4096 bytes.\n");
 	out_free(&o);
-	free(in);
+	free(hdr);
+	free(last);
 }
 
 /* ---- blank lines and row numbers --------------------------------- */
@@ -916,7 +908,7 @@ test_blank_lines(void **state)
 	    "\r\n\r\n");
 	assert_string_equal(o.log,
 	    "5:A|B|1|\n"
-	    "8:||\n"
+	    "8:|||\n"
 	    "9:|C|2|\n"
 	    "11:D|E|3|\n");
 	assert_int_equal(o.records, 4);
@@ -931,7 +923,7 @@ test_trailing_line_without_newline(void **state)
 	expect_ok("Name,Company,Phone\r\nA,B,1\r\n\"C\",\"D\",\"2\"",
 	    "2:A|B|1|\n3:C|D|2|\n");
 	/* A quote never closed runs to the end of the file. */
-	expect_ok("Name,Company,Phone\nA,B,\"1\n", "2:A|B|1\n|\n");
+	expect_ok("Name,Company,Phone\nA,B,\"1\n", "2:A|B|1|\n");
 }
 
 /* ---- chunking ---------------------------------------------------- */

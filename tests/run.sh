@@ -1,0 +1,61 @@
+#!/bin/sh
+# Run the test suites quietly; show a suite's whole output only when it
+# fails. Ends with one line: "TOTAL: N passed, M failed".
+#   tests/run.sh BUILD_DIR [unit|e2e]
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+only=${2:-all}
+logs=$(mktemp -d)
+passed=0
+failed=0
+
+# Count cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)."
+run_unit() {
+	for t in "$build"/tests/test_*; do
+		[ -x "$t" ] || continue
+		name=$(basename "$t")
+		log="$logs/$name.log"
+		( cd "$root" && "$t" ) >"$log" 2>&1
+		rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+		p=${p:-0}; f=${f:-0}
+		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+		passed=$((passed + p)); failed=$((failed + f))
+		if [ $rc -ne 0 ]; then
+			echo "---- $name FAILED ----"; cat "$log"
+		else
+			echo "unit  $name: $p passed"
+		fi
+	done
+}
+
+run_e2e() {
+	log="$logs/e2e.log"
+	# Debian's pytest and its python packages (not the pyenv python3 on PATH).
+	( cd "$root" && DIALER_BUILD="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+		tests/e2e ) >"$log" 2>&1
+	rc=$?
+	summary=$(grep -E '^=*.*[0-9]+ (passed|failed|error)' "$log" | tail -1)
+	p=$(printf '%s' "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p;s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
+	f=$(printf '%s' "$summary" | sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p;s/^\([0-9][0-9]*\) failed.*/\1/p' | head -1)
+	e=$(printf '%s' "$summary" | sed -n 's/.* \([0-9][0-9]*\) error.*/\1/p' | head -1)
+	p=${p:-0}; f=$(( ${f:-0} + ${e:-0} ))
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ $rc -ne 0 ]; then
+		echo "---- e2e FAILED ----"; cat "$log"
+	else
+		echo "e2e   $p passed"
+	fi
+}
+
+case "$only" in
+unit) run_unit ;;
+e2e) run_e2e ;;
+*) run_unit; run_e2e ;;
+esac
+rm -rf "$logs"
+echo "TOTAL: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
