@@ -11,20 +11,23 @@
  *
  * Decisions that a reader of this file should know about:
  *
- *  - Blank lines (nothing, or only spaces/tabs, before the line break) are
- *    not records: no record, no error. They still advance the row number,
- *    because a spreadsheet opening the same file shows them as empty rows,
- *    and a "row 12" in an error report has to be the row the user sees as
- *    12. Leading blank lines before the header count the same way. A line
- *    holding only delimiters (",,,", or tabs in a tab file) is a record.
+ *  - Blank lines (nothing before the line break but spaces, or tabs that
+ *    are not the delimiter) are not records: no record, no error. They
+ *    still advance the row number, because a spreadsheet opening the same
+ *    file shows them as empty rows, and a "row 12" in an error report has
+ *    to be the row the user sees as 12. Blank lines before the header
+ *    (spaces and tabs only, the delimiter being unknown yet) count the
+ *    same way. A line holding only delimiters (",,,", or tabs in a tab
+ *    file) is a record.
  *  - CRLF, LF and lone CR all end a line (libcsv treats CR and LF alike;
  *    the LF of a CRLF is folded into the CR so it is not a blank line).
  *  - libcsv runs in its lenient (non-strict) mode: a quote inside an
  *    unquoted field is kept literally (Excel does the same). Text after a
  *    closing quote makes libcsv reopen the quoted field, so one unbalanced
- *    quote can swallow the rest of the file into one field; that field
- *    then fails as field_too_long (the message suggests an unclosed quote)
- *    and memory stays bounded, see checkpoint().
+ *    quote can swallow the rest of the file into one field. That row then
+ *    fails (field_count, or field_too_long once the field passes 4 KiB,
+ *    with a hint about an unclosed quote when it spans lines) and memory
+ *    stays bounded, see checkpoint().
  *  - field_too_long and invalid_utf8 apply to every field of a row, not
  *    only to the columns we read: a cell over 4 KiB in a contact file is
  *    almost always a broken quote, and bytes that are not UTF-8 mean the
@@ -330,25 +333,24 @@ file_error(struct csvread *r, enum csvread_file_error fe, const char *msg)
 	return fail(r, DL_ERR_INVALID);
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Room for `need` elements, doubling; NULL (p untouched) when out of memory. */
+static void *
+grow(void *p, size_t *cap, size_t need, size_t elem)
 {
 	size_t ncap = *cap ? *cap : 16;
 	void *np;
 
 	if (need <= *cap)
-		return 0;
+		return p;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2 / elem)
-			return -1;
+			return NULL;
 		ncap *= 2;
 	}
-	np = realloc(*p, ncap * elem);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
+	np = realloc(p, ncap * elem);
+	if (np != NULL)
+		*cap = ncap;
+	return np;
 }
 
 /* ---- messages ---------------------------------------------------- */
@@ -478,6 +480,8 @@ static void
 header_field(struct csvread *r, const unsigned char *s, size_t len)
 {
 	size_t b, n;
+	char *names;
+	size_t *offs;
 
 	r->field_over = 0;
 	trim(s, len, &b, &n);
@@ -492,12 +496,19 @@ header_field(struct csvread *r, const unsigned char *s, size_t len)
 		    "The header line is too long (over 64 KiB).");
 		return;
 	}
-	if (grow((void **)&r->names, &r->names_cap, r->names_len + n + 1, 1) ||
-	    grow((void **)&r->name_off, &r->name_off_cap, r->nhdr + 1,
-	    sizeof r->name_off[0])) {
+	names = grow(r->names, &r->names_cap, r->names_len + n + 1, 1);
+	if (names == NULL) {
 		fail(r, DL_ERR_NOMEM);
 		return;
 	}
+	r->names = names;
+	offs = grow(r->name_off, &r->name_off_cap, r->nhdr + 1,
+	    sizeof r->name_off[0]);
+	if (offs == NULL) {
+		fail(r, DL_ERR_NOMEM);
+		return;
+	}
+	r->name_off = offs;
 	memcpy(r->names + r->names_len, s + b, n);
 	r->names[r->names_len + n] = '\0';
 	r->name_off[r->nhdr++] = r->names_len;
@@ -551,14 +562,6 @@ header_done(struct csvread *r)
 	}
 }
 
-/*
- * The header line ends at the first line break outside quotes. The
- * delimiter is not known yet, so every candidate ends a field here; the
- * rules for quotes follow libcsv's lenient mode. This is only an estimate
- * of where libcsv will end the record: the buffered bytes are replayed
- * through libcsv, which has the last word, so a disagreement costs at most
- * a few extra bytes counted for the delimiter vote.
- */
 static int
 delim_index(unsigned char c)
 {
@@ -603,15 +606,28 @@ hbuf_put(struct csvread *r, unsigned char c)
 		    "The header line is too long (over 64 KiB).");
 		return -1;
 	}
-	if (grow((void **)&r->hbuf, &r->hcap, r->hlen + 1, 1)) {
-		fail(r, DL_ERR_NOMEM);
-		return -1;
+	if (r->hlen == r->hcap) {
+		unsigned char *nb = grow(r->hbuf, &r->hcap, r->hlen + 1, 1);
+
+		if (nb == NULL) {
+			fail(r, DL_ERR_NOMEM);
+			return -1;
+		}
+		r->hbuf = nb;
 	}
 	r->hbuf[r->hlen++] = c;
 	return 0;
 }
 
-/* Returns how many bytes belonged to the header phase. */
+/*
+ * The header line ends at the first line break outside quotes. The
+ * delimiter is not known yet, so every candidate ends a field here; the
+ * rules for quotes follow libcsv's lenient mode. This is only an estimate
+ * of where libcsv will end the record: the buffered bytes are replayed
+ * through libcsv, which has the last word, so a disagreement in odd files
+ * only shifts the delimiter vote or the point where "too long" is hit.
+ * Returns how many bytes belonged to the header phase.
+ */
 static size_t
 header_scan(struct csvread *r, const unsigned char *p, size_t n)
 {
@@ -846,7 +862,12 @@ on_row(int c, void *ud)
 	if (r->err != DL_OK)
 		return;
 	if (r->nf == 0) {
-		/* REPALL_NL reports a CRLF's LF on its own; it is no line. */
+		/*
+		 * REPALL_NL reports a CRLF's LF on its own; it is no line.
+		 * (libcsv skips blanks between the two without telling us,
+		 * so a CR-only file with a line of spaces loses one row
+		 * number there; not worth scanning every byte ourselves.)
+		 */
 		if (!(c == '\n' && r->last_eor == '\r'))
 			r->rows++;
 		r->last_eor = c;

@@ -3,22 +3,23 @@
  *
  * Design notes (the why; multipart.h has the contract):
  *
- * - The body delimiter is "\r\n--" boundary. Go's mime/multipart taught
- *   the trick used for clients that write bare LF: the line ending of the
- *   first boundary line decides, for the whole message, whether the
- *   delimiter is "\r\n--B" or "\n--B". A CRLF message is thus parsed
- *   strictly, and an LF-only message still parses.
+ * - The body delimiter is "\r\n--" boundary. For clients that write bare
+ *   LF (Go's mime/multipart does the same), the line ending of the first
+ *   boundary line decides, for the whole message, whether the delimiter
+ *   is "\r\n--B" or "\n--B". A CRLF message is thus parsed strictly, and
+ *   an LF-only message still parses.
  * - Neither CR nor LF may occur in a boundary, so the delimiter's first
  *   byte occurs nowhere else in it. A failed partial match therefore never
  *   hides the start of another one: body scanning is a memchr for that
- *   byte plus a memcmp, linear however hostile the data, and a partial
+ *   byte plus a short compare, linear however hostile the data, and a partial
  *   match held across calls is always a prefix of the delimiter, so it
  *   needs no buffer (we re-emit it from the delimiter string itself).
  * - "\r\n--B" followed by a byte that cannot continue a boundary line is
  *   body data after all (RFC 2046: a delimiter line is "--B", padding,
- *   CRLF). Anything stranger after a full "--B" (a lone '-', or padding
- *   followed by junk) is rejected rather than re-emitted, because keeping
- *   it would mean holding back more than the delimiter's length.
+ *   CRLF). Anything stranger after a full "\r\n--B" (a lone '-', or
+ *   padding followed by junk) is rejected rather than re-emitted, because
+ *   keeping it would mean holding back more than the delimiter's length.
+ *   (In the preamble such lines are simply skipped.)
  * - Part headers are the only thing buffered (MP_MAX_HEADER bytes).
  */
 #include <stdlib.h>

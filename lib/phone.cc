@@ -168,7 +168,7 @@ copy_out(char *dst, size_t cap, const std::string &src)
 
 enum phone_reason
 parse(const char *text, size_t len, const char *default_region,
-    struct phone_info *out)
+    struct phone_info *out, bool international)
 {
 	const unsigned char *p = reinterpret_cast<const unsigned char *>(text);
 	size_t k;
@@ -229,9 +229,11 @@ parse(const char *text, size_t len, const char *default_region,
 	pnu.Format(number, PhoneNumberUtil::NATIONAL, &s);
 	if (!copy_out(info.national, sizeof info.national, s))
 		return PHONE_TOO_LONG;
-	pnu.Format(number, PhoneNumberUtil::INTERNATIONAL, &s);
-	if (!copy_out(info.international, sizeof info.international, s))
-		return PHONE_TOO_LONG;
+	if (international) {
+		pnu.Format(number, PhoneNumberUtil::INTERNATIONAL, &s);
+		if (!copy_out(info.international, sizeof info.international, s))
+			return PHONE_TOO_LONG;
+	}
 	pnu.GetRegionCodeForNumber(number, &s);
 	if (!copy_out(info.region, sizeof info.region, s))
 		return PHONE_INTERNAL;
@@ -249,7 +251,20 @@ phone_parse(const char *text, size_t len, const char *default_region,
 	if (text == nullptr)
 		return PHONE_EMPTY;
 	try {
-		return parse(text, len, default_region, out);
+		return parse(text, len, default_region, out, true);
+	} catch (...) {
+		return PHONE_INTERNAL;
+	}
+}
+
+extern "C" enum phone_reason
+phone_parse_brief(const char *text, size_t len, const char *default_region,
+    struct phone_info *out)
+{
+	if (text == nullptr)
+		return PHONE_EMPTY;
+	try {
+		return parse(text, len, default_region, out, false);
 	} catch (...) {
 		return PHONE_INTERNAL;
 	}
