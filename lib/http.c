@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -594,6 +595,9 @@ http_serve(http_handler handler)
 {
 	FCGX_Request fcgx;
 
+	/* A client that hangs up mid-answer must cost that answer, not the
+	 * process: write errors are reported, SIGPIPE is not wanted. */
+	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_IsCGI()) {
 		struct http_req req;
 

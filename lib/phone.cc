@@ -242,32 +242,34 @@ parse(const char *text, size_t len, const char *default_region,
 	return PHONE_OK;
 }
 
+/* The one way into parse(): C callers must never see an exception. */
+enum phone_reason
+guarded(const char *text, size_t len, const char *default_region,
+    struct phone_info *out, bool international)
+{
+	if (text == nullptr)
+		return PHONE_EMPTY;
+	try {
+		return parse(text, len, default_region, out, international);
+	} catch (...) {
+		return PHONE_INTERNAL;
+	}
+}
+
 } // namespace
 
 extern "C" enum phone_reason
 phone_parse(const char *text, size_t len, const char *default_region,
     struct phone_info *out)
 {
-	if (text == nullptr)
-		return PHONE_EMPTY;
-	try {
-		return parse(text, len, default_region, out, true);
-	} catch (...) {
-		return PHONE_INTERNAL;
-	}
+	return guarded(text, len, default_region, out, true);
 }
 
 extern "C" enum phone_reason
 phone_parse_brief(const char *text, size_t len, const char *default_region,
     struct phone_info *out)
 {
-	if (text == nullptr)
-		return PHONE_EMPTY;
-	try {
-		return parse(text, len, default_region, out, false);
-	} catch (...) {
-		return PHONE_INTERNAL;
-	}
+	return guarded(text, len, default_region, out, false);
 }
 
 extern "C" int

@@ -1,0 +1,140 @@
+/*
+ * Shared helpers for the unit tests: temporary directories and databases,
+ * and a clean configuration/environment between tests.
+ *
+ * Include after <cmocka.h>. Everything is static inline so that a test
+ * file using only some of the helpers builds with -Wall -Werror.
+ */
+#ifndef DL_TESTUTIL_H
+#define DL_TESTUTIL_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "db.h"
+
+/* Unset every setting and forget the loaded file. */
+static inline void
+tu_env_clean(void)
+{
+	/* Every setting the library reads, and the tests' own. */
+	static const char *const keys[] = {
+		"DIALER_CONFIG", "DIALER_DB", "DIALER_API_KEY",
+		"DIALER_DEFAULT_REGION", "DIALER_PUBLIC_URL", "DIALER_PROVIDER",
+		"DIALER_COOKIE_SECURE", "DIALER_UPLOAD_LIMIT", "DIALER_BODY_LIMIT",
+		"DIALER_SESSION_IDLE", "DIALER_SESSION_MAX", "DIALER_LOGIN_WINDOW",
+		"DIALER_LOGIN_MAX_PER_USER", "DIALER_LOGIN_MAX_PER_ADDR",
+		"DIALER_ADMIN_PASSWORD", "TWILIO_AUTH_TOKEN",
+		"TWILIO_API_KEY_SECRET", "TELNYX_API_KEY", "DIALER_IMPORT_WORKERS",
+		"DIALER_TEST_UNKNOWN", "DIALER_TEST_LONG", "DIALER_TEST_BOOL",
+		NULL
+	};
+	const char *const *k;
+
+	for (k = keys; *k != NULL; k++)
+		unsetenv(*k);
+	config_reset();
+}
+
+/* A fresh directory under $TMPDIR (or /tmp); out must hold 64 bytes. */
+static inline void
+tu_mkdtemp(char *out, size_t outsz)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || *tmp == '\0' || strlen(tmp) > 40)
+		tmp = "/tmp";
+	assert_true((size_t)snprintf(out, outsz, "%s/dialer-unit.XXXXXX", tmp) < outsz);
+	assert_non_null(mkdtemp(out));
+}
+
+/* Remove a directory made by tu_mkdtemp and the plain files in it. */
+static inline void
+tu_rmdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[512];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Write `text` to a new file `name` in `dir`; the path goes to out. */
+static inline void
+tu_write_file(const char *dir, const char *name, const char *text, char *out,
+    size_t outsz)
+{
+	FILE *f;
+
+	assert_true((size_t)snprintf(out, outsz, "%s/%s", dir, name) < outsz);
+	f = fopen(out, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A temporary database: its directory and the file inside. */
+struct tu_db {
+	char dir[64];
+	char path[128];
+};
+
+/* Make a temporary directory and db_open() a new database in it. */
+static inline void
+tu_db_open(struct tu_db *t)
+{
+	tu_mkdtemp(t->dir, sizeof(t->dir));
+	snprintf(t->path, sizeof(t->path), "%s/test.db", t->dir);
+	assert_int_equal(db_open(t->path), DL_OK);
+	assert_non_null(db_conn());
+}
+
+/* db_close() and remove the database, its -wal/-shm and the directory. */
+static inline void
+tu_db_close(struct tu_db *t)
+{
+	db_close();
+	tu_rmdir(t->dir);
+}
+
+/* The single integer a query returns (asserts there is one row). */
+static inline long long
+tu_sql_int(const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v;
+
+	assert_int_equal(sqlite3_prepare_v2(db_conn(), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Run SQL that returns no rows (asserts success). */
+static inline void
+tu_sql_exec(const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db_conn(), sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "tu_sql_exec: %s: %s\n", sql, msg != NULL ? msg : "?");
+	sqlite3_free(msg);
+	assert_int_equal(rc, SQLITE_OK);
+}
+
+#endif
