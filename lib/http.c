@@ -17,8 +17,6 @@
 
 extern char **environ;
 
-#define MAX_COOKIES 16
-
 struct cookie {
 	const char *name;
 	const char *value;
@@ -33,8 +31,9 @@ struct http_req {
 	struct form *query;
 	int query_parsed, query_bad;
 	char *cookie_buf;
-	struct cookie cookies[MAX_COOKIES];
+	struct cookie *cookies;
 	int ncookies, cookies_parsed;
+	int head; /* HEAD: answered as GET, without the body */
 	char media_type[128];
 	int media_parsed;
 	char request_id[33];
@@ -171,13 +170,17 @@ http_cookie(struct http_req *req, const char *name)
 		req->cookies_parsed = 1;
 		if (raw == NULL || (req->cookie_buf = strdup(raw)) == NULL)
 			return NULL;
-		for (tok = strtok_r(req->cookie_buf, ";", &save);
-		    tok != NULL && req->ncookies < MAX_COOKIES;
+		for (tok = strtok_r(req->cookie_buf, ";", &save); tok != NULL;
 		    tok = strtok_r(NULL, ";", &save)) {
 			char *eq = strchr(tok, '=');
+			struct cookie *grown;
 
 			if (eq == NULL)
 				continue;
+			grown = realloc(req->cookies, (size_t)(req->ncookies + 1) * sizeof(*grown));
+			if (grown == NULL)
+				break;
+			req->cookies = grown;
 			*eq = '\0';
 			req->cookies[req->ncookies].name = trim(tok);
 			req->cookies[req->ncookies].value = trim(eq + 1);
@@ -270,6 +273,25 @@ http_body(struct http_req *req, size_t limit, const char **body, size_t *len)
 	return DL_OK;
 }
 
+/* A \u0000 escape inside a JSON string (a "\\" pair is skipped whole). */
+static int
+has_nul_escape(const char *s, size_t len)
+{
+	size_t i;
+	int in_string = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len && memcmp(s + i + 2, "0000", 4) == 0)
+				return 1;
+			i++;
+		}
+	}
+	return 0;
+}
+
 enum dl_err
 http_json(struct http_req *req, size_t limit, cJSON **out)
 {
@@ -285,8 +307,9 @@ http_json(struct http_req *req, size_t limit, cJSON **out)
 		return DL_ERR_UNSUPPORTED;
 	if ((err = http_body(req, limit, &body, &len)) != DL_OK)
 		return err;
-	/* The body is NUL-terminated; an embedded NUL would hide what follows. */
-	if (memchr(body, '\0', len) != NULL)
+	/* The body is NUL-terminated; an embedded NUL would hide what follows,
+	 * and so would a \u0000 escape inside a string once cJSON decodes it. */
+	if (memchr(body, '\0', len) != NULL || has_nul_escape(body, len))
 		return DL_ERR_INVALID;
 	req->json = cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
 	if (req->json == NULL || !cJSON_IsObject(req->json)) {
@@ -330,6 +353,8 @@ static void
 out(struct http_req *req, const void *data, size_t len)
 {
 	if (len == 0)
+		return;
+	if (req->head && req->sent == 2)
 		return;
 	if (req->fcgx != NULL)
 		FCGX_PutStr(data, (int)len, req->fcgx->out);
@@ -382,6 +407,7 @@ http_begin(struct http_req *req, int status, const char *content_type)
 	out(req, "\r\nCache-Control: no-store\r\n", 27);
 	out(req, req->headers, req->hlen);
 	out(req, "\r\n", 2);
+	req->sent = 2; /* headers out: from here on, body bytes */
 }
 
 void
@@ -519,6 +545,11 @@ setup(struct http_req *req)
 	req->method = param(req, "REQUEST_METHOD");
 	if (req->method == NULL)
 		req->method = "GET";
+	/* HEAD is GET without the body (RFC 9110): handlers see GET. */
+	if (strcmp(req->method, "HEAD") == 0) {
+		req->method = "GET";
+		req->head = 1;
+	}
 	/* REQUEST_URI is the one variable Apache and lighttpd agree on. */
 	uri = param(req, "REQUEST_URI");
 	if (uri == NULL)
@@ -564,11 +595,12 @@ finish(struct http_req *req)
 	ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
 	    (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
 	log_line("request_id=%s method=%s path=%s status=%d dur_ms=%.2f user=%s",
-	    req->request_id, req->method, req->path, req->status, ms,
+	    req->request_id, req->head ? "HEAD" : req->method, req->path, req->status, ms,
 	    req->user[0] != '\0' ? req->user : "-");
 	form_free(req->query);
 	free(req->path);
 	free(req->cookie_buf);
+	free(req->cookies);
 	free(req->body);
 	cJSON_Delete(req->json);
 	free(req->headers);

@@ -160,6 +160,11 @@ valid_text(const struct valid_field *f, const char *value, long long *num,
 	case VALID_ENUM:
 		return check_enum(f, value, e);
 	case VALID_INT:
+		/* Digits only (a leading minus allowed): strtoll alone would
+		 * also take " 5" and "+5". */
+		if (strspn(value + (value[0] == '-'), "0123456789") !=
+		    strlen(value + (value[0] == '-')) || value[value[0] == '-'] == '\0')
+			return fail(e, f, "type", "\"%s\" must be a whole number: %s.");
 		errno = 0;
 		n = strtoll(value, &end, 10);
 		if (errno != 0 || end == value || *end != '\0')

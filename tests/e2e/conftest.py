@@ -318,6 +318,8 @@ def assert_error(r, status, code=None):
     assert isinstance(err["message"], str) and err["message"]
     if code is not None:
         assert err["code"] == code, err
+    # Errors carry the request id and the security headers like any answer.
+    assert_common_headers(r)
     return err
 
 

@@ -85,6 +85,25 @@ def test_bad_password_and_unknown_user_answer_the_same(server):
     assert server.db_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = ?", user["id"]) == 0
 
 
+def test_unknown_user_costs_as_much_time_as_a_wrong_password(server):
+    """No shortcut for unknown names: both answers wait for a scrypt check,
+    so timing does not tell which usernames exist."""
+    user, _ = server.create_user()
+
+    def timed(name):
+        t0 = time.monotonic()
+        r = server.post(LOGIN, json={"username": name, "password": "wrong-password"})
+        took = time.monotonic() - t0
+        assert_error(r, 401, "invalid_credentials")
+        return took
+
+    known = sorted(timed(user["username"]) for _ in range(4))
+    unknown = sorted(timed("ghost-" + secrets.token_hex(6)) for _ in range(4))
+    # Medians; scrypt (N=2^14, r=8) costs tens of ms, a lookup miss well under 5.
+    assert unknown[1] >= 0.4 * known[1], (known, unknown)
+    assert known[1] >= 0.01, known
+
+
 def test_login_validation(server):
     cases = [
         ({}, "username"),
@@ -102,6 +121,15 @@ def test_login_validation(server):
         err = assert_error(r, 422, "validation_failed")
         assert err["details"]["field"] == field, (body, err)
         assert err["details"]["reason"]
+
+
+def test_login_username_with_an_escaped_nul_is_not_another_user(server):
+    """{"username":"admin\\u0000x"} names no user; it must not log in as
+    "admin" (the C string the JSON decoder leaves behind)."""
+    raw = '{"username":"admin\\u0000x","password":"%s"}' % server.admin_password
+    r = server.post(LOGIN, data=raw, headers={"Content-Type": "application/json"})
+    assert_error(r, 400, "invalid_json")
+    assert "Set-Cookie" not in r.headers
 
 
 def test_login_needs_json(server):
@@ -177,6 +205,20 @@ def test_forged_and_malformed_cookies_are_401(server):
     for token in (forged, "", "x", "a" * 43 + "b", "../../etc/passwd", "%00" * 20):
         r = bare(server, token).get(server.url(ME))
         assert_error(r, 401, "unauthenticated")
+
+
+def test_session_cookie_among_many_other_cookies(server):
+    """A browser sends every cookie of the host (analytics, other apps on
+    the same intranet name); the session cookie must be found wherever it
+    is in the header."""
+    user, pw = server.create_user()
+    token = server.login(user["username"], pw).cookies.get("session")
+    for before in (0, 3, 15, 16, 30):
+        others = ["_ga%d=GA1.2.%d" % (i, 1000 + i) for i in range(before)]
+        cookie = "; ".join(others + ["session=" + token, "theme=dark"])
+        r = server.get(ME, headers={"Cookie": cookie})
+        assert r.status_code == 200, (before, r.status_code, r.text)
+        assert r.json()["user"]["id"] == user["id"]
 
 
 def test_wrong_api_key_is_401(server, admin):
@@ -334,6 +376,22 @@ def test_throttle_per_address(server_factory):
     # The API key is not a login: it still works.
     assert srv.api("GET", ME).status_code == 200
     assert srv.db_scalar("SELECT COUNT(*) FROM login_failures WHERE kind = 'addr' AND key = '127.0.0.1'") == 3
+
+
+def test_cookie_settings_follow_the_config(server_factory):
+    srv = server_factory({"DIALER_COOKIE_SECURE": "1", "DIALER_SESSION_MAX": "3600",
+                          "DIALER_API_KEY": ""})
+    # No key configured: no key works, not even an empty one.
+    for key in ("", srv.api_key, "x"):
+        assert_error(srv.get(ME, headers={"X-API-Key": key}), 401, "unauthenticated")
+    r = srv.post(LOGIN, json={"username": "admin", "password": srv.admin_password})
+    assert r.status_code == 200
+    token, attrs = session_cookie(r)
+    assert "secure" in attrs and "httponly" in attrs
+    assert attrs["max-age"] == "3600"
+    with srv.db() as c:
+        created, expires = c.execute("SELECT created_unix, expires_unix FROM sessions").fetchone()
+    assert expires - created == 3600
 
 
 # --- expiry and disabling ---------------------------------------------------------

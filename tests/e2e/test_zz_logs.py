@@ -1,0 +1,94 @@
+"""Runs last (file order): after every import of the session, no full phone
+number of an imported contact may appear in the server's logs, and every
+request id handed out is in requests.log."""
+import os
+import re
+
+import requests
+
+import csvgen
+
+PHONE_LIKE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+
+
+def digit_forms(e164):
+    digits = e164.lstrip("+")
+    return {digits, digits[-10:]}
+
+
+def test_imports_leave_no_phone_numbers_in_the_logs(server, operator):
+    s, _, _ = operator
+    nums = csvgen.written_numbers(3, start=38000)
+    body = csvgen.rows_to_csv(
+        ["name", "company", "phone"],
+        [["Log A", "Co", nums[0][0]], ["Log B", "Co", nums[1][0]],
+         ["Log A again", "Co", nums[0][1]],            # duplicate: E.164 in the message
+         ["Log C", "", nums[2][0]], ["Log D", "Co", "+1 202 555 01"]])
+    r = s.post(server.url("/api/v1/contacts/import"), files={"file": ("log.csv", body)})
+    assert r.status_code == 200, r.text
+    assert nums[0][1] in r.text  # the report may name it; the logs may not
+    r = s.post(server.url("/api/v1/contacts/import"), data=body,
+               headers={"Content-Type": "text/csv"}, params={"list_id": r.json()["list_id"]})
+    assert r.status_code == 200 and r.json()["imported"] == 0
+    bad = csvgen.rows_to_csv(["name", "company", "phone"], [["X", "", nums[2][0]]])
+    r = s.post(server.url("/api/v1/contacts/import"), data=bad, headers={"Content-Type": "text/csv"})
+    assert r.status_code == 422
+    r = s.get(server.url("/api/v1/contacts"), params={"q": nums[0][1]})
+    assert r.status_code == 200 and r.json()["total"] >= 1
+
+    with server.db() as c:
+        phones = [row[0] for row in c.execute("SELECT DISTINCT phone_e164 FROM contacts")]
+    assert len(phones) > 1000  # the session's imports, including the 10 MB one
+    forms = set()
+    for p in phones:
+        forms |= digit_forms(p)
+    leaks = {}
+    for name in ("requests.log", "error.log", "access.log"):
+        path = os.path.join(server.log_dir, name)
+        if not os.path.exists(path):
+            continue
+        text = server.log_text(name)
+        for p in phones[:50] + [n[1] for n in nums]:
+            assert p not in text, (name, p)
+        for m in PHONE_LIKE.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            if digits in forms or digits[-10:] in forms and len(digits) >= 10:
+                leaks.setdefault(name, []).append(m.group(0))
+    assert not leaks, leaks
+    assert os.path.getsize(os.path.join(server.log_dir, "requests.log")) > 0
+
+
+def test_every_request_id_is_logged(server, admin):
+    ids = []
+    for path in ("/api/v1/auth/me", "/api/v1/lists", "/api/v1/users", "/api/v1/contacts?per_page=1"):
+        r = admin.get(server.url(path))
+        assert r.status_code == 200
+        ids.append(r.headers["X-Request-Id"])
+    r = requests.get(server.url("/api/v1/auth/me"))
+    assert r.status_code == 401
+    ids.append(r.headers["X-Request-Id"])
+    log = server.log_text("requests.log")
+    for rid in ids:
+        assert "request_id=%s " % rid in log, rid
+
+
+def test_no_secrets_in_the_logs(server, admin):
+    token = admin.cookies.get("session")
+    csrf = admin.headers["X-CSRF-Token"]
+    assert token and csrf
+    # Make sure each secret has been sent at least once.
+    assert server.api("GET", "/api/v1/auth/me").status_code == 200
+    assert server.get("/api/v1/auth/me", headers={"X-API-Key": server.api_key + "x"}).status_code == 401
+    assert server.post("/api/v1/auth/login", json={"username": "admin",
+                                                  "password": server.admin_password}).status_code == 200
+    for name in ("requests.log", "error.log", "access.log"):
+        path = os.path.join(server.log_dir, name)
+        if not os.path.exists(path):
+            continue
+        text = server.log_text(name)
+        for secret in (server.api_key, server.admin_password, token, csrf):
+            assert secret not in text, (name, "secret found")
+    # The settings handed to the FastCGI programs hold secrets: root only.
+    conf = os.path.join(server.var, "run", "fcgid-env.conf")
+    st = os.stat(conf)
+    assert st.st_uid == 0 and st.st_mode & 0o077 == 0, oct(st.st_mode)
