@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +119,12 @@ auth_check_password(const char *password, const char *stored)
 	    sscanf(stored, "scrypt$%lu$%lu$%lu$%63[^$]$%95s", &n, &r, &p, salt64,
 	    key64) != 5)
 		return DL_ERR_INVALID;
-	/* Refuse parameters that would let a planted row exhaust memory. */
-	if (n < 2 || n > (1ul << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 ||
-	    p < 1 || p > 16)
+	/* Refuse parameters that would let a planted row exhaust memory
+	 * (128*N*r bytes, at most 64 MiB) or time (N*r*p, at most 16 times
+	 * ours). */
+	if (n < 2 || (n & (n - 1)) != 0 || r < 1 || p < 1 || n > (1ul << 20) ||
+	    r > 64 || p > 64 || (uint64_t)128 * n * r > ((uint64_t)64 << 20) ||
+	    (uint64_t)n * r * p > (uint64_t)16 * SCRYPT_N * SCRYPT_R * SCRYPT_P)
 		return DL_ERR_INVALID;
 	if (secure_b64_decode(salt64, salt, sizeof(salt), &saltlen) != DL_OK ||
 	    secure_b64_decode(key64, want, sizeof(want), &keylen) != DL_OK ||

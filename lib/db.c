@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "migrations.h"
@@ -125,6 +126,30 @@ fail:
 	return err;
 }
 
+/*
+ * Switching a new database to WAL needs a moment of exclusive access, and
+ * SQLite answers BUSY at once there instead of waiting out busy_timeout:
+ * several programs opening a fresh database together must retry.
+ */
+static enum dl_err
+enable_wal(void)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	int rc, tries;
+
+	for (tries = 0; tries < 500; tries++) {
+		rc = sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot enable WAL: %s\n", sqlite3_errmsg(conn));
+		return db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	}
+	return DL_OK;
+}
+
 enum dl_err
 db_open(const char *path)
 {
@@ -146,7 +171,7 @@ db_open(const char *path)
 	sqlite3_busy_timeout(conn, 5000);
 	/* WAL lets readers run beside the one writer; NORMAL sync is durable
 	 * against a killed process, which is the crash we design for. */
-	if ((err = exec("PRAGMA journal_mode=WAL")) != DL_OK ||
+	if ((err = enable_wal()) != DL_OK ||
 	    (err = exec("PRAGMA synchronous=NORMAL")) != DL_OK ||
 	    (err = exec("PRAGMA foreign_keys=ON")) != DL_OK ||
 	    (err = migrate()) != DL_OK) {

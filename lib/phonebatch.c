@@ -13,8 +13,7 @@
 #include "phonebatch.h"
 
 #define MAX_HELPERS 3
-/* Longer cells are refused by phone_parse unread; send only this much. */
-#define MAX_TEXT 128
+#define MAX_TEXT PHONEBATCH_MAX_TEXT
 
 struct helper {
 	pid_t pid;
@@ -69,7 +68,7 @@ read_all(int fd, void *buf, size_t n)
 static void
 serve(int fd)
 {
-	static char text[PHONEBATCH_MAX][MAX_TEXT];
+	static char text[PHONEBATCH_MAX][MAX_TEXT]; /* untouched pages cost nothing */
 	static uint32_t lens[PHONEBATCH_MAX];
 	static struct reply out[PHONEBATCH_MAX];
 	uint32_t hdr[2], i;
@@ -156,9 +155,9 @@ send_share(struct helper *h, struct phonebatch_item *items, size_t n,
 	memcpy(buf + sizeof(hdr), reg, sizeof(reg));
 	used = sizeof(hdr) + sizeof(reg);
 	for (i = 0; i < n; i++) {
-		uint32_t len = items[i].len > MAX_TEXT ? MAX_TEXT : (uint32_t)items[i].len;
+		uint32_t len = (uint32_t)items[i].len;
 
-		if (used + sizeof(len) + len > sizeof(buf)) {
+		if (used + sizeof(len) + len > sizeof(buf) && used > 0) {
 			if (write_all(h->fd, buf, used) != 0)
 				return -1;
 			used = 0;
@@ -191,11 +190,9 @@ parse_here(struct phonebatch_item *items, size_t n, const char *region)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		/* Cut as a helper would, so both give the same answer. */
-		size_t len = items[i].len > MAX_TEXT ? MAX_TEXT : items[i].len;
-
 		memset(&items[i].info, 0, sizeof(items[i].info));
-		items[i].why = phone_parse_brief(items[i].text, len, region, &items[i].info);
+		items[i].why = phone_parse_brief(items[i].text, items[i].len, region,
+		    &items[i].info);
 	}
 }
 
@@ -212,6 +209,9 @@ phonebatch_parse(struct phonebatch_item *items, size_t n, const char *region)
 
 	if (n > PHONEBATCH_MAX)
 		return DL_ERR_INVALID;
+	for (own = 0; own < n; own++)
+		if (items[own].len > PHONEBATCH_MAX_TEXT)
+			return DL_ERR_INVALID;
 	if (nhelpers < 0)
 		start_helpers();
 	for (i = 0; i < nhelpers; i++)

@@ -17,7 +17,8 @@
 #include "err.h"
 #include "phone.h"
 
-#define PHONEBATCH_MAX 1024 /* items per call */
+#define PHONEBATCH_MAX 1024      /* items per call */
+#define PHONEBATCH_MAX_TEXT 4096 /* bytes per item: a CSV field's limit */
 
 struct phonebatch_item {
 	const char *text; /* input; need not be NUL-terminated */
@@ -27,7 +28,8 @@ struct phonebatch_item {
 };
 
 /* Parse items[0..n) with `region` as the default region. DL_ERR_INVALID
- * for n > PHONEBATCH_MAX; otherwise DL_OK (every item has its result). */
+ * for n > PHONEBATCH_MAX or an item over PHONEBATCH_MAX_TEXT bytes;
+ * otherwise DL_OK (every item has its result, whole cells judged). */
 enum dl_err phonebatch_parse(struct phonebatch_item *items, size_t n,
     const char *region);
 

@@ -81,7 +81,7 @@ enum dl_err
 secure_b64_decode(const char *in, unsigned char *out, size_t outsz,
     size_t *outlen)
 {
-	size_t len = strlen(in), pad = 0;
+	size_t len = strlen(in), pad = 0, i;
 	int n;
 
 	if (len == 0) {
@@ -92,12 +92,19 @@ secure_b64_decode(const char *in, unsigned char *out, size_t outsz,
 		return DL_ERR_INVALID;
 	if (outsz < len / 4 * 3)
 		return DL_ERR_TOOBIG;
-	if (in[len - 1] == '=')
+	while (pad < 2 && in[len - 1 - pad] == '=')
 		pad++;
-	if (in[len - 2] == '=')
-		pad++;
+	/* OpenSSL's decoder skips blanks and reads '=' anywhere as zero bits:
+	 * check the alphabet and the padding's place ourselves. */
+	for (i = 0; i < len - pad; i++) {
+		char c = in[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return DL_ERR_INVALID;
+	}
 	n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
-	if (n < 0)
+	if (n < 0 || (size_t)n < pad)
 		return DL_ERR_INVALID;
 	*outlen = (size_t)n - pad;
 	return DL_OK;

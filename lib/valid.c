@@ -127,8 +127,13 @@ valid_json(const cJSON *obj, const struct valid_field *fields, size_t nfields,
 				return err;
 			break;
 		case VALID_INT:
-			/* JSON numbers are doubles: accept only exact integers. */
-			if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble)
+			/* JSON numbers are doubles: accept only exact integers, and
+			 * test the range before the cast (which is undefined outside). */
+			if (!cJSON_IsNumber(v))
+				return fail(e, f, "type", "\"%s\" must be a whole number: %s.");
+			if (!(v->valuedouble >= -9.0e18 && v->valuedouble <= 9.0e18))
+				return fail(e, f, "range", "\"%s\" is out of range; expected %s.");
+			if (v->valuedouble != (double)(long long)v->valuedouble)
 				return fail(e, f, "type", "\"%s\" must be a whole number: %s.");
 			if ((err = check_int(f, (long long)v->valuedouble, e)) != DL_OK)
 				return err;
