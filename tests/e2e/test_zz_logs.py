@@ -92,3 +92,14 @@ def test_no_secrets_in_the_logs(server, admin):
     conf = os.path.join(server.var, "run", "fcgid-env.conf")
     st = os.stat(conf)
     assert st.st_uid == 0 and st.st_mode & 0o077 == 0, oct(st.st_mode)
+
+
+def test_no_program_crashed_or_tripped_a_sanitizer(server):
+    """A FastCGI program that crashed, or (with make test SAN=1) that
+    AddressSanitizer or UBSan caught, writes to Apache's error log; after
+    the whole session that log must hold none of it."""
+    with open(os.path.join(server.log_dir, "error.log"), errors="replace") as f:
+        text = f.read()
+    for marker in ("AddressSanitizer", "runtime error:", "LeakSanitizer",
+                   "Segmentation fault", "unexpected signal", "core dumped"):
+        assert marker not in text, [l for l in text.splitlines() if marker in l][:5]
