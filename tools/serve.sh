@@ -6,6 +6,8 @@
 # TELNYX_* settings, which are handed to the FastCGI programs.
 # Used by `make run` and by the end-to-end tests, so both run the real thing.
 set -eu
+# The database holds contacts and password hashes: nobody else's to read.
+umask 027
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 port=${PORT:-8080}
@@ -32,6 +34,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	# and the programs and pages readable by them. A checkout they cannot
 	# reach (under /root, say) is served from a copy in the state folder.
 	chown -R www-data:www-data "$var"
+	chmod -R o-rwx "$var"
 	if ! runuser -u www-data -- test -r "$html/index.html" -a -x "$cgi/auth_login" 2>/dev/null; then
 		rm -rf "$var/stage"
 		mkdir -p "$var/stage"
@@ -59,7 +62,7 @@ env | LC_ALL=C sort | while IFS= read -r line; do
 	esac
 	printf 'FcgidInitialEnv %s "%s"\n' "$name" "$value" >> "$envconf"
 done
-umask 022
+umask 027
 
 provider=${DIALER_PROVIDER:-sim}
 echo "colddialer: http://127.0.0.1:$port/  (provider: $provider$([ "$provider" = sim ] && echo ' — SIMULATED, no real calls'))"
