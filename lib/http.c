@@ -43,6 +43,7 @@ struct http_req {
 	char *body;
 	size_t body_len;
 	cJSON *json;
+	struct form *form;
 
 	int status;
 	int sent;
@@ -318,6 +319,24 @@ http_json(struct http_req *req, size_t limit, cJSON **out)
 		return DL_ERR_INVALID;
 	}
 	*out = req->json;
+	return DL_OK;
+}
+
+enum dl_err
+http_form(struct http_req *req, size_t limit, const struct form **out)
+{
+	const char *body;
+	size_t len;
+	enum dl_err err;
+
+	if (req->form == NULL) {
+		if (strcmp(http_media_type(req), "application/x-www-form-urlencoded") != 0)
+			return DL_ERR_UNSUPPORTED;
+		if ((err = http_body(req, limit, &body, &len)) != DL_OK ||
+		    (err = form_parse(body, len, &req->form)) != DL_OK)
+			return err;
+	}
+	*out = req->form;
 	return DL_OK;
 }
 
@@ -598,6 +617,7 @@ finish(struct http_req *req)
 	    req->request_id, req->head ? "HEAD" : req->method, req->path, req->status, ms,
 	    req->user[0] != '\0' ? req->user : "-");
 	form_free(req->query);
+	form_free(req->form);
 	free(req->path);
 	free(req->cookie_buf);
 	free(req->cookies);

@@ -20,6 +20,7 @@
 #include "err.h"
 
 struct http_req;
+struct form;
 
 typedef void (*http_handler)(struct http_req *req);
 
@@ -62,6 +63,12 @@ enum dl_err http_body(struct http_req *req, size_t limit, const char **body,
  * over `limit`, DL_ERR_UNSUPPORTED for a media type other than
  * application/json, DL_ERR_INVALID for bad JSON or a non-object. */
 enum dl_err http_json(struct http_req *req, size_t limit, cJSON **out);
+
+/* The body parsed as application/x-www-form-urlencoded (owned by the
+ * request). DL_ERR_TOOBIG over `limit`, DL_ERR_UNSUPPORTED for another
+ * media type, DL_ERR_INVALID for bad encoding. */
+enum dl_err http_form(struct http_req *req, size_t limit,
+    const struct form **out);
 
 /* --- the response --------------------------------------------------- */
 
