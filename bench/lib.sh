@@ -16,6 +16,11 @@ server_pgid=
 tmp=
 
 bench_cleanup() {
+	rc=$?
+	if [ $rc -ne 0 ] && [ -n "$tmp" ] && [ -d "$tmp/var/log" ]; then
+		echo "bench: failed (exit $rc); the server's output and error log end with:" >&2
+		tail -n 15 "$tmp/serve.log" "$tmp/var/log/error.log" >&2 2>/dev/null || :
+	fi
 	server_stop
 	[ -n "$tmp" ] && rm -rf "$tmp"
 }
@@ -31,8 +36,32 @@ bench_prepare() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	mkdir -p "$tmp/cgi"
-	cc -std=c11 -Wall -Wextra -Werror -O2 "$root/bench/hello.c" -o "$tmp/cgi/hello" -lfcgi
+	cc -std=c11 -Wall -Wextra -Werror -O2 -D_POSIX_C_SOURCE=200809L "$root/bench/hello.c" -o "$tmp/cgi/hello" -lfcgi
 	chmod 755 "$tmp/cgi" "$tmp/cgi/hello"
+}
+
+# Percent of all CPU time that was busy over the next second.
+cpu_busy() {
+	set -- $(head -1 /proc/stat)
+	t0=$(($2 + $3 + $4 + $5 + $6 + $7 + $8 + ${9:-0})) i0=$(($5 + $6))
+	sleep 1
+	set -- $(head -1 /proc/stat)
+	t1=$(($2 + $3 + $4 + $5 + $6 + $7 + $8 + ${9:-0})) i1=$(($5 + $6))
+	echo $((100 - 100 * (i1 - i0) / (t1 - t0 + (t1 == t0))))
+}
+
+# The machine is shared (tests may be running): wait until it is quiet
+# (under 20% busy for a second), at most BENCH_QUIET_MAX seconds (120).
+wait_quiet() {
+	waited=0
+	while b=$(cpu_busy); [ "$b" -ge 20 ]; do
+		[ $waited -eq 0 ] && printf '   (the machine is %s%% busy with other work: waiting for it to calm down)\n' "$b"
+		waited=$((waited + 1))
+		if [ $waited -ge "${BENCH_QUIET_MAX:-120}" ]; then
+			printf '   WARNING: still %s%% busy after %ss; measuring anyway, figures are pessimistic\n' "$b" "$waited"
+			return 0
+		fi
+	done
 }
 
 free_port() {
@@ -74,7 +103,7 @@ server_start() {
 		fi
 		sleep 0.1
 	done
-	# setsid forks when it is already a group leader: find the real group.
+	# The group setsid made (its leader is serve.sh, now Apache).
 	server_pgid=$(awk '{print $5}' "/proc/$server_pid/stat" 2>/dev/null || echo "$server_pid")
 }
 
@@ -82,13 +111,13 @@ server_stop() {
 	[ -n "$server_pgid" ] || return 0
 	pg=$server_pgid
 	server_pgid=
-	kill -TERM -- "-$pg" 2>/dev/null || return 0
+	kill -TERM "-$pg" 2>/dev/null || return 0
 	i=0
-	while kill -0 -- "-$pg" 2>/dev/null && [ $i -lt 100 ]; do
+	while kill -0 "-$pg" 2>/dev/null && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	kill -KILL -- "-$pg" 2>/dev/null || :
+	kill -KILL "-$pg" 2>/dev/null || :
 	wait 2>/dev/null || :
 }
 
@@ -118,3 +147,75 @@ verdict() {
 
 # awk-evaluated comparison: ok "1.2 <= 1.0" -> 0 or 1
 ok() { awk "BEGIN {print ($1) ? 1 : 0}"; }
+
+# --- wrk ------------------------------------------------------------------
+# Set by the caller: url key conns threads rounds dur; the server's access
+# log is $tmp/var/log/access.log.
+
+# wrk prints its own summary; this adds exact figures (microseconds).
+wrk_setup() {
+	cat >"$tmp/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+	io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d "
+	    .. "status_errors=%d connect=%d read=%d write=%d timeout=%d\n",
+	    summary.requests, summary.duration, latency:percentile(50),
+	    latency:percentile(99), summary.errors.status, summary.errors.connect,
+	    summary.errors.read, summary.errors.write, summary.errors.timeout))
+end
+EOF
+}
+
+# run_wrk NAME PATH DURATION -> "req/s p50_ms p99_ms non2xx socket_errors";
+# wrk's own output is kept in $tmp/wrk-NAME.txt.
+run_wrk() {
+	before=$(wc -l <"$tmp/var/log/access.log")
+	wrk -t"$threads" -c"$conns" -d"$3" --latency -s "$tmp/report.lua" \
+	    -H "X-API-Key: $key" "$url$2" >"$tmp/wrk-$1.txt" 2>&1 || :
+	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
+	if [ -z "$line" ]; then
+		echo "bench: wrk failed:" >&2
+		cat "$tmp/wrk-$1.txt" >&2
+		exit 1
+	fi
+	# Non-2xx from Apache's log of exactly these requests (wrk counts only
+	# >= 400 as errors; this also catches 1xx and 3xx).
+	bad=$(tail -n +"$((before + 1))" "$tmp/var/log/access.log" |
+	    awk -v p="${2%%\?*}" '$0 ~ ("\"GET " p "\"") && ($(NF - 2) < 200 || $(NF - 2) > 299)' | wc -l)
+	echo "$line" | awk -v bad="$bad" '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		sockerr = v["connect"] + v["read"] + v["write"] + v["timeout"]
+		printf "%.0f %.2f %.2f %d %d\n", v["requests"] / (v["duration_us"] / 1e6),
+		    v["p50_us"] / 1000, v["p99_us"] / 1000,
+		    (bad > v["status_errors"] ? bad : v["status_errors"]), sockerr
+	}'
+}
+
+# measure_rounds HELLO_PATH LIST_PATH: $rounds rounds, hello then the list,
+# each once the machine is quiet. Sets h_* and l_* (best round by req/s),
+# h_bad and l_bad (summed over all rounds) and pct (list / hello, in %).
+measure_rounds() {
+	: >"$tmp/hello.res"
+	: >"$tmp/list.res"
+	r=1
+	while [ $r -le "$rounds" ]; do
+		wait_quiet
+		res=$(run_wrk hello "$1" "$dur")
+		echo "$res" >>"$tmp/hello.res"
+		set -- "$1" "$2" $res
+		printf '   round %d  hello:    %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s\n' "$r" "$3" "$4" "$5" "$6" "$7"
+		wait_quiet
+		res=$(run_wrk list "$2" "$dur")
+		echo "$res" >>"$tmp/list.res"
+		set -- "$1" "$2" $res
+		printf '   round %d  contacts: %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s\n' "$r" "$3" "$4" "$5" "$6" "$7"
+		set -- "$1" "$2"
+		r=$((r + 1))
+	done
+	set -- $(sort -rn "$tmp/hello.res" | head -1)
+	h_rps=$1 h_p50=$2 h_p99=$3
+	set -- $(sort -rn "$tmp/list.res" | head -1)
+	l_rps=$1 l_p50=$2 l_p99=$3
+	l_bad=$(awk '{s += $4 + $5} END {print s + 0}' "$tmp/list.res")
+	h_bad=$(awk '{s += $4 + $5} END {print s + 0}' "$tmp/hello.res")
+	pct=$(awk -v a="$l_rps" -v b="$h_rps" 'BEGIN {printf "%.0f", 100 * a / b}')
+}

@@ -1,0 +1,92 @@
+#!/bin/sh
+# Run every benchmark and print a summary to paste into README.
+#
+#   bench/run.sh [BUILD_DIR]        (make bench runs it on build/)
+#
+# The environment of bench/import.sh and bench/contacts.sh applies;
+# BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh). Each
+# script starts its own Apache on a free loopback port and stops it. Exits
+# non-zero only when a benchmark could not run; a missed target is a
+# result, reported as MISS.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+res=$(mktemp /tmp/colddialer-bench-results.XXXXXX)
+trap 'rm -f "$res"' EXIT
+status=0
+
+BENCH_OUT=$res "$here/import.sh" "$build" || status=1
+echo
+BENCH_OUT=$res "$here/contacts.sh" "$build" || status=1
+if [ "${BENCH_ALT:-1}" = 1 ]; then
+	echo
+	BENCH_OUT=$res "$here/alt_proxy_fcgi.sh" "$build" || status=1
+fi
+
+# key=value lines from the two scripts
+get() { sed -n "s/^$1=//p" "$res" | tail -1; }
+ok() { awk "BEGIN {print ($1) ? \"PASS\" : \"MISS\"}"; }
+n() { awk -v v="$1" 'BEGIN {if (v == "") {print "?"; exit} s = sprintf("%d", v + 0.5); o = ""; while (length(s) > 3) {o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3)} print s o}'; }
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+apache=$(/usr/sbin/apache2 -v 2>/dev/null | sed -n 's/^Server version: //p')
+fcgid=$(dpkg-query -W -f '${Version}' libapache2-mod-fcgid 2>/dev/null)
+pn=$(dpkg-query -W -f '${Version}' libphonenumber8 2>/dev/null)
+pypn=$(/usr/bin/python3 -c 'import phonenumbers; print(phonenumbers.__version__)' 2>/dev/null)
+
+echo
+echo "==================== summary (markdown, for README) ===================="
+echo
+echo "### Benchmarks"
+echo
+echo "Measured $(date -u '+%Y-%m-%d') by \`make bench\` (bench/run.sh) on $(nproc) cores ($cpu),"
+echo "$apache, mod_fcgid $fcgid, libphonenumber $pn, Python phonenumbers $pypn."
+echo
+echo "| Benchmark | Measured | Target | |"
+echo "|---|---|---|---|"
+if [ -n "$(get import_best)" ]; then
+	echo "| Import of $(n "$(get import_rows)") CSV rows over HTTP, end to end ($(n "$(get import_imported)") imported, $(n "$(get import_skipped)") skipped) | best $(get import_best) s, median $(get import_median) s ($(get import_runs) runs) | ≤ 1.0 s | $(ok "$(get import_best) <= 1.0") |"
+	echo "| Peak RSS of the importing process (VmHWM) | $(get import_hwm_mb) MB | ≤ 64 MB | $(ok "$(get import_hwm_mb) <= 64") |"
+	echo "| Python \`csv\` + \`phonenumbers\` on the same file | $(get py_best) s: ours is $(get py_ratio)× faster | ≥ 10× | $(ok "$(get py_ratio) >= 10") |"
+else
+	echo "| Import benchmark | did not run | | |"
+fi
+if [ -n "$(get list_rps)" ]; then
+	echo "| \`GET /api/v1/contacts?per_page=50\`, wrk $(get list_wrk), $(n "$(get list_contacts)") contacts | $(n "$(get list_rps)") req/s, p50 $(get list_p50) ms, p99 $(get list_p99) ms | ≥ 5,000 req/s | $(ok "$(get list_rps) >= 5000") |"
+	echo "| … against hello-world FastCGI, same server and run ($(n "$(get hello_rps)") req/s, p50 $(get hello_p50) ms, p99 $(get hello_p99) ms) | $(get list_pct)% | ≥ 80% | $(ok "$(get list_pct) >= 80") |"
+	echo "| Non-2xx answers or socket errors | $(get list_bad) (hello: $(get hello_bad)) | 0 | $(ok "$(get list_bad) + $(get hello_bad) == 0") |"
+	echo "| RSS of each \`contacts\` FastCGI process | ≤ $(get list_rss_mb) MB ($(get list_nproc) processes) | ≤ 15 MB | $(ok "$(get list_rss_mb) <= 15") |"
+else
+	echo "| Contact list benchmark | did not run | | |"
+fi
+if [ -n "$(get alt_list_rps)" ]; then
+	echo "| *For comparison, not the deployment:* the same through mod_proxy_fcgi to $(get alt_pool) pre-started processes per program | $(n "$(get alt_list_rps)") req/s, p50 $(get alt_list_p50) ms, p99 $(get alt_list_p99) ms; hello $(n "$(get alt_hello_rps)") req/s, p50 $(get alt_hello_p50) ms, p99 $(get alt_hello_p99) ms ($(get alt_list_pct)%) | | |"
+fi
+if [ -n "$(get import_best)" ]; then
+	echo
+	echo "Where the import's time goes (best runs): HTTP, Apache and mod_fcgid take $(get import_http_only) s"
+	echo "(the same upload into the hello program); the program logs $(awk -v a="$(get import_app_best)" 'BEGIN {printf "%.2f", a / 1000}') s for the request"
+	[ -n "$(get import_cli)" ] && echo "and \`dialerctl import\` (same code, no HTTP) takes $(get import_cli) s."
+	[ -n "$(get import_csv_ms)" ] && echo "CSV parsing alone takes $(awk -v a="$(get import_csv_ms)" 'BEGIN {printf "%.3f", a / 1000}') s;"
+	[ -n "$(get import_per_num_us)" ] && echo "libphonenumber costs $(get import_per_num_us) µs per number on one core (parse, type, three formats, region)."
+	if [ -n "$(get import_cpu_total_ms)" ]; then
+		echo "Of the $(get import_cpu_total_ms) ms of CPU one upload costs (perf, both cores): phone parsing $(get import_cpu_phone_ms) ms"
+		echo "(+ $(get import_cpu_libc_ms) ms in libc, mostly its allocations), SQLite $(get import_cpu_sqlite_ms) ms, kernel $(get import_cpu_kernel_ms) ms,"
+		echo "CSV $(get import_cpu_csv_ms) ms, Apache $(get import_cpu_apache_ms) ms."
+	fi
+	echo "The first upload after a start, which spawns the program, took $(get import_cold) s."
+fi
+if [ -n "$(get list_rps)" ]; then
+	echo
+	echo "Contact list: before measuring, hello's pool is grown to a process per connection"
+	echo "($(get hello_nproc) processes; contacts: $(get list_nproc)): mod_fcgid starts a process only for a request that"
+	echo "found none free, slept a second and still found none, so under steady load a fast program's pool stops"
+	echo "below the concurrency and about one request in a few hundred waits a whole second."
+	if [ -n "$(get list_cpu_prog_us)" ]; then
+		echo "CPU per request (perf): the contacts program $(get list_cpu_prog_us) µs (hello $(get hello_cpu_prog_us) µs),"
+		echo "Apache + mod_fcgid $(get list_cpu_apache_us) µs (with hello: $(get hello_cpu_apache_us) µs); inside the program, building and"
+		echo "printing the JSON (cJSON, and libc's malloc and number formatting under it) $(get list_cpu_json_us) µs,"
+		echo "SQLite $(get list_cpu_sqlite_us) µs, kernel $(get list_cpu_kernel_us) µs."
+	fi
+fi
+exit $status
