@@ -1,4 +1,6 @@
 /* GET /api/v1/contacts?list_id=&status=&q=&page=&per_page= */
+#include <stdlib.h>
+
 #include "app.h"
 #include "contacts.h"
 
@@ -20,7 +22,8 @@ handle(struct http_req *req)
 	long long *num[P_COUNT] = { &f.list_id, NULL, NULL, &f.page, &f.per_page };
 	struct valid_error verr;
 	struct app_who who;
-	cJSON *out;
+	char *json;
+	size_t len;
 	enum dl_err err;
 	int i;
 
@@ -46,12 +49,12 @@ handle(struct http_req *req)
 	if (f.status != NULL && *f.status == '\0')
 		f.status = NULL;
 	f.q = http_query(req, "q");
-	if ((err = contacts_list(&f, &out)) != DL_OK) {
+	if ((err = contacts_list(&f, &json, &len)) != DL_OK) {
 		app_error(req, err, "contact");
 		return;
 	}
-	http_send_json(req, 200, out);
-	cJSON_Delete(out);
+	http_send(req, 200, "application/json", json, len);
+	free(json);
 }
 
 int

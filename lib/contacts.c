@@ -5,6 +5,7 @@
 #include "contacts.h"
 #include "csvread.h"
 #include "db.h"
+#include "jsonw.h"
 #include "phone.h"
 #include "phonebatch.h"
 
@@ -508,23 +509,36 @@ add_text(cJSON *o, const char *key, sqlite3_stmt *st, int col)
 	    cJSON_AddNullToObject(o, key);
 }
 
-static enum dl_err
-contact_json(sqlite3_stmt *st, cJSON *items)
+static void
+text_or_null(struct jsonw *w, const char *key, sqlite3_stmt *st, int col)
 {
-	cJSON *o = cJSON_CreateObject();
+	const unsigned char *t = sqlite3_column_text(st, col);
 
-	if (o == NULL)
-		return DL_ERR_NOMEM;
-	cJSON_AddItemToArray(items, o);
-	if (cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0)) == NULL ||
-	    cJSON_AddNumberToObject(o, "list_id", (double)sqlite3_column_int64(st, 1)) == NULL ||
-	    add_text(o, "name", st, 2) == NULL || add_text(o, "company", st, 3) == NULL ||
-	    add_text(o, "title", st, 4) == NULL || add_text(o, "phone", st, 5) == NULL ||
-	    add_text(o, "phone_display", st, 6) == NULL || add_text(o, "region", st, 7) == NULL ||
-	    add_text(o, "status", st, 8) == NULL || add_text(o, "last_outcome", st, 9) == NULL ||
-	    add_text(o, "last_called_at", st, 10) == NULL)
-		return DL_ERR_NOMEM;
-	return DL_OK;
+	jsonw_key(w, key);
+	if (t == NULL)
+		jsonw_null(w);
+	else
+		jsonw_string(w, (const char *)t, (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void
+contact_json(sqlite3_stmt *st, struct jsonw *w)
+{
+	jsonw_object_begin(w);
+	jsonw_key(w, "id");
+	jsonw_int(w, sqlite3_column_int64(st, 0));
+	jsonw_key(w, "list_id");
+	jsonw_int(w, sqlite3_column_int64(st, 1));
+	text_or_null(w, "name", st, 2);
+	text_or_null(w, "company", st, 3);
+	text_or_null(w, "title", st, 4);
+	text_or_null(w, "phone", st, 5);
+	text_or_null(w, "phone_display", st, 6);
+	text_or_null(w, "region", st, 7);
+	text_or_null(w, "status", st, 8);
+	text_or_null(w, "last_outcome", st, 9);
+	text_or_null(w, "last_called_at", st, 10);
+	jsonw_object_end(w);
 }
 
 static enum dl_err
@@ -553,16 +567,17 @@ count(const struct contacts_filter *f, const char *name_pat, const char *phone_p
 }
 
 enum dl_err
-contacts_list(const struct contacts_filter *f, cJSON **out)
+contacts_list(const struct contacts_filter *f, char **json, size_t *len)
 {
 	char *name_pat = NULL, *phone_pat = NULL;
-	cJSON *root = NULL, *items;
+	struct jsonw w;
 	sqlite3_stmt *st;
 	long long total = 0;
 	enum dl_err err = DL_ERR_NOMEM;
 	int rc = SQLITE_DONE;
 
-	*out = NULL;
+	*json = NULL;
+	jsonw_init(&w);
 	if (f->q != NULL && *f->q != '\0') {
 		size_t digits = 0;
 		const char *p;
@@ -576,10 +591,6 @@ contacts_list(const struct contacts_filter *f, cJSON **out)
 	}
 	if ((err = count(f, name_pat, phone_pat, &total)) != DL_OK)
 		goto done;
-	err = DL_ERR_NOMEM;
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    (items = cJSON_AddArrayToObject(root, "items")) == NULL)
-		goto done;
 	if ((st = db_stmt(sql_page[f->list_id > 0][f->status != NULL])) == NULL) {
 		err = DL_ERR_DB;
 		goto done;
@@ -587,24 +598,27 @@ contacts_list(const struct contacts_filter *f, cJSON **out)
 	bind_filter(st, f, name_pat, phone_pat);
 	sqlite3_bind_int64(st, 5, f->per_page);
 	sqlite3_bind_int64(st, 6, (f->page - 1) * f->per_page);
-	err = DL_OK;
-	while (err == DL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		err = contact_json(st, items);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "items");
+	jsonw_array_begin(&w);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		contact_json(st, &w);
 	sqlite3_reset(st);
-	if (err == DL_OK && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
 		err = db_err(rc);
-	if (err != DL_OK)
-		goto done;
-	if (cJSON_AddNumberToObject(root, "page", (double)f->page) == NULL ||
-	    cJSON_AddNumberToObject(root, "per_page", (double)f->per_page) == NULL ||
-	    cJSON_AddNumberToObject(root, "total", (double)total) == NULL) {
-		err = DL_ERR_NOMEM;
 		goto done;
 	}
-	*out = root;
-	root = NULL;
+	jsonw_array_end(&w);
+	jsonw_key(&w, "page");
+	jsonw_int(&w, f->page);
+	jsonw_key(&w, "per_page");
+	jsonw_int(&w, f->per_page);
+	jsonw_key(&w, "total");
+	jsonw_int(&w, total);
+	jsonw_object_end(&w);
+	err = jsonw_finish(&w, json, len);
 done:
-	cJSON_Delete(root);
+	jsonw_free(&w);
 	free(name_pat);
 	free(phone_pat);
 	return err;

@@ -80,8 +80,10 @@ struct contacts_filter {
 /* The contact statuses, NULL-terminated (for validating ?status=). */
 extern const char *const contacts_statuses[];
 
-/* {"items":[...],"page","per_page","total"}; caller frees. */
-enum dl_err contacts_list(const struct contacts_filter *f, cJSON **out);
+/* {"items":[...],"page","per_page","total"} as JSON text, written straight
+ * from the rows (the hot read path); *json is the caller's to free. */
+enum dl_err contacts_list(const struct contacts_filter *f, char **json,
+    size_t *len);
 
 /* {"items":[{"id","name","created_at","total","counts":{status:n}}]}. */
 enum dl_err contacts_lists(cJSON **out);
