@@ -574,7 +574,7 @@ contacts_list(const struct contacts_filter *f, char **json, size_t *len)
 	sqlite3_stmt *st;
 	long long total = 0;
 	enum dl_err err = DL_ERR_NOMEM;
-	int rc = SQLITE_DONE;
+	int rc = SQLITE_DONE, in_tx = 0;
 
 	*json = NULL;
 	jsonw_init(&w);
@@ -589,6 +589,9 @@ contacts_list(const struct contacts_filter *f, char **json, size_t *len)
 		if (digits >= 3 && (phone_pat = like_pattern(f->q, 1)) == NULL)
 			goto done;
 	}
+	if ((err = db_read_begin()) != DL_OK)
+		goto done;
+	in_tx = 1;
 	if ((err = count(f, name_pat, phone_pat, &total)) != DL_OK)
 		goto done;
 	if ((st = db_stmt(sql_page[f->list_id > 0][f->status != NULL])) == NULL) {
@@ -618,6 +621,8 @@ contacts_list(const struct contacts_filter *f, char **json, size_t *len)
 	jsonw_object_end(&w);
 	err = jsonw_finish(&w, json, len);
 done:
+	if (in_tx)
+		db_read_end();
 	jsonw_free(&w);
 	free(name_pat);
 	free(phone_pat);

@@ -239,6 +239,19 @@ db_begin(void)
 }
 
 enum dl_err
+db_read_begin(void)
+{
+	return db_exec_stmt(db_stmt("BEGIN"));
+}
+
+void
+db_read_end(void)
+{
+	if (conn != NULL && !sqlite3_get_autocommit(conn))
+		db_exec_stmt(db_stmt("COMMIT"));
+}
+
+enum dl_err
 db_commit(void)
 {
 	return exec("COMMIT");

@@ -37,6 +37,12 @@ enum dl_err db_begin(void);
 enum dl_err db_commit(void);
 void db_rollback(void);
 
+/* A read transaction (BEGIN DEFERRED ... COMMIT) through cached
+ * statements: several queries see one snapshot and take SQLite's file
+ * locks once. */
+enum dl_err db_read_begin(void);
+void db_read_end(void);
+
 /* Map an SQLite result code onto ours: BUSY/LOCKED -> DL_ERR_BUSY,
  * FULL/READONLY/IOERR/CANTOPEN -> DL_ERR_IO, CONSTRAINT -> DL_ERR_CONFLICT,
  * NOMEM -> DL_ERR_NOMEM, OK/ROW/DONE -> DL_OK, anything else DL_ERR_DB. */

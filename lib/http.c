@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <signal.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,8 +535,9 @@ http_ctx(const struct http_req *req)
 static void
 set_request_id(struct http_req *req)
 {
+	static uint64_t seed, counter;
 	const char *given = http_header(req, "X-Request-Id");
-	unsigned char raw[8];
+	uint64_t z;
 	size_t i, n;
 
 	if (given != NULL && (n = strlen(given)) > 0 && n < sizeof(req->request_id)) {
@@ -548,9 +550,15 @@ set_request_id(struct http_req *req)
 			return;
 		}
 	}
-	if (secure_random(raw, sizeof(raw)) != DL_OK)
-		memset(raw, 0, sizeof(raw));
-	secure_hex(raw, sizeof(raw), req->request_id, sizeof(req->request_id));
+	/* Ids need to be unique, not secret: one random seed per process,
+	 * then splitmix64 of a counter — no CSPRNG call per request. */
+	if (seed == 0 && secure_random(&seed, sizeof(seed)) != DL_OK)
+		seed = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	z = seed + ++counter * 0x9e3779b97f4a7c15ULL;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	secure_hex(&z, sizeof(z), req->request_id, sizeof(req->request_id));
 }
 
 static int

@@ -82,42 +82,50 @@ void jsonw_object_end(struct jsonw *w) { close_container(w, '}'); }
 void jsonw_array_begin(struct jsonw *w) { open_container(w, '['); }
 void jsonw_array_end(struct jsonw *w) { close_container(w, ']'); }
 
+/* Room for the worst case (every byte as \u00XX) is reserved once, then
+ * bytes are written in place: this runs for every field of every row. */
 static void
 escaped(struct jsonw *w, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *o;
 
-	put(w, "\"", 1);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t elen = 2;
+	if (len > (((size_t)-1) - 2) / 6) {
+		w->failed = 1;
+		return;
+	}
+	if (!reserve(w, len * 6 + 2))
+		return;
+	o = w->buf + w->len;
+	*o++ = '"';
+	for (; p < end; p++) {
+		unsigned char c = *p;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
 			continue;
-		put(w, s + start, i - start);
-		start = i + 1;
-		esc[0] = '\\';
+		}
+		*o++ = '\\';
 		switch (c) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
 		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 			break;
 		}
-		put(w, esc, elen);
 	}
-	put(w, s + start, len - start);
-	put(w, "\"", 1);
+	*o++ = '"';
+	w->len = (size_t)(o - w->buf);
 }
 
 void
@@ -149,11 +157,16 @@ jsonw_cstr(struct jsonw *w, const char *s)
 void
 jsonw_int(struct jsonw *w, long long v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", v);
+	char num[24], *p = num + sizeof(num);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
 	separate(w);
-	put(w, num, (size_t)n);
+	put(w, p, (size_t)(num + sizeof(num) - p));
 }
 
 void
