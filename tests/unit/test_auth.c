@@ -30,37 +30,10 @@
 #define ADDR "203.0.113.7"
 #define UA "Mozilla/5.0 (unit test)"
 
-struct fixture {
-	struct tu_db db;
-	char conf[160];
-};
+#define fixture tu_fixture
+#define setup tu_fixture_setup
 
-static int
-setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (fx == NULL)
-		return -1;
-	tu_env_clean();
-	tu_db_open(&fx->db);
-	tu_write_file(fx->db.dir, "dialer.conf", "# empty\n", fx->conf, sizeof(fx->conf));
-	setenv("DIALER_CONFIG", fx->conf, 1);
-	assert_int_equal(config_load(), DL_OK);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *fx = *state;
-
-	tu_db_close(&fx->db);
-	tu_env_clean();
-	free(fx);
-	return 0;
-}
+#define teardown tu_fixture_teardown
 
 /* Set a setting in the environment and reload the configuration. */
 static void

@@ -22,39 +22,16 @@
 #include "phone.h"
 #include "testutil.h"
 
-struct fixture {
-	struct tu_db db;
-	char conf[160];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (fx == NULL)
-		return -1;
-	tu_env_clean();
-	tu_db_open(&fx->db);
-	tu_write_file(fx->db.dir, "dialer.conf", "# empty\n", fx->conf, sizeof(fx->conf));
-	setenv("DIALER_CONFIG", fx->conf, 1);
-	assert_int_equal(config_load(), DL_OK);
-	*state = fx;
-	return 0;
-}
+#define fixture tu_fixture
+#define setup tu_fixture_setup
 
 static int
 teardown(void **state)
 {
-	struct fixture *fx = *state;
-
 	/* No test may leave a transaction open. */
 	if (db_conn() != NULL)
 		assert_int_equal(sqlite3_get_autocommit(db_conn()), 1);
-	tu_db_close(&fx->db);
-	tu_env_clean();
-	free(fx);
-	return 0;
+	return tu_fixture_teardown(state);
 }
 
 /* --- helpers --------------------------------------------------------- */

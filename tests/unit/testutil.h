@@ -110,6 +110,40 @@ tu_db_close(struct tu_db *t)
 	tu_rmdir(t->dir);
 }
 
+/* A fresh database plus an empty config file named by DIALER_CONFIG: the
+ * setting the modules above config and db are tested in. */
+struct tu_fixture {
+	struct tu_db db;
+	char conf[160];
+};
+
+static inline int
+tu_fixture_setup(void **state)
+{
+	struct tu_fixture *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	tu_env_clean();
+	tu_db_open(&fx->db);
+	tu_write_file(fx->db.dir, "dialer.conf", "# empty\n", fx->conf, sizeof(fx->conf));
+	setenv("DIALER_CONFIG", fx->conf, 1);
+	assert_int_equal(config_load(), DL_OK);
+	*state = fx;
+	return 0;
+}
+
+static inline int
+tu_fixture_teardown(void **state)
+{
+	struct tu_fixture *fx = *state;
+
+	tu_db_close(&fx->db);
+	tu_env_clean();
+	free(fx);
+	return 0;
+}
+
 /* The single integer a query returns (asserts there is one row). */
 static inline long long
 tu_sql_int(const char *sql)
