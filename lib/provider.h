@@ -1,0 +1,107 @@
+/*
+ * provider: a telephony provider behind one struct of function pointers,
+ * as curl's TLS backends are (lib/vtls). One `const struct provider` per
+ * file (sim.c; twilio.c and telnyx.c as they land), found by name in the
+ * NULL-terminated table of provider.c. Handlers never name a provider.
+ *
+ * Every slot returns enum dl_err. When the provider itself answered with
+ * an error, *perr holds its status, code and message, for the error
+ * envelope's details. Nothing a slot returns needs freeing: outputs go to
+ * caller-provided structs. See shared/design/call-lifecycle.md for who
+ * moves a call's status when.
+ */
+#ifndef DL_PROVIDER_H
+#define DL_PROVIDER_H
+
+#include <stddef.h>
+
+#include "callstate.h"
+#include "err.h"
+
+#define PROVIDER_SID_MAX 72     /* CA…, CF…, v3:… call_control_id */
+#define PROVIDER_TOKEN_MAX 2048 /* a browser join credential */
+
+/* What we know of one call at the provider; NULL when not known yet. */
+struct provider_ref {
+	long long call_id;           /* ours */
+	const char *conference_name; /* ours: "cd-" + random */
+	const char *conference_sid;  /* the provider's conference */
+	const char *call_sid;        /* the prospect's leg */
+	const char *operator_call_sid;
+	long long dialed_unix;       /* when the prospect's leg was requested; 0 if not */
+	long long now_unix;          /* the clock to judge by (injectable for tests) */
+};
+
+/* Dial the prospect into the conference the operator is already in. */
+struct provider_dial {
+	struct provider_ref ref;
+	const char *to;              /* E.164 */
+	const char *from;            /* E.164 caller id */
+	long timeout_s;              /* ring this long before no-answer */
+	const char *status_url;      /* absolute URL of our status webhook */
+};
+
+/* The operator's browser leg: what the voice SDK needs to connect. */
+struct provider_join {
+	char token[PROVIDER_TOKEN_MAX];
+	char identity[128];
+	long long expires_at;        /* Unix seconds */
+};
+
+struct provider_status {
+	enum call_status status;     /* of the prospect's leg */
+	long duration_s;             /* talk time, -1 when not known */
+};
+
+enum provider_party { PROVIDER_OPERATOR, PROVIDER_CONTACT };
+
+/* The provider's own words when it refused; status 0 when it never answered. */
+struct provider_error {
+	int http_status;
+	char code[32];
+	char message[256];
+};
+
+struct provider {
+	/* Lower-case name used in config, requests and the calls table. */
+	const char *name;
+	/* Settings that must be set before the provider can be used,
+	 * NULL-terminated; the factory names the missing ones. */
+	const char *const *settings;
+	/* 1 for the simulator: the page and the logs say so. */
+	int simulated;
+	/* Credentials for the operator's browser to join ref->conference_name
+	 * as `identity`. */
+	enum dl_err (*join)(const struct provider_ref *ref, const char *identity,
+	    struct provider_join *out, struct provider_error *perr);
+	/* Place the prospect's leg into the conference; *leg gets its id.
+	 * Never retried blindly: a repeat would ring the prospect twice. */
+	enum dl_err (*dial)(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
+	    struct provider_error *perr);
+	/* Mute or unmute one participant. */
+	enum dl_err (*mute)(const struct provider_ref *ref, enum provider_party who,
+	    int muted, struct provider_error *perr);
+	/* Put the prospect on hold, or take them off it. */
+	enum dl_err (*hold)(const struct provider_ref *ref, int hold,
+	    struct provider_error *perr);
+	/* Hang up everyone (end the conference, or cancel the prospect's leg
+	 * before it exists). */
+	enum dl_err (*end)(const struct provider_ref *ref, struct provider_error *perr);
+	/* Ask the provider where the prospect's leg is now. */
+	enum dl_err (*status)(const struct provider_ref *ref, struct provider_status *out,
+	    struct provider_error *perr);
+};
+
+/*
+ * The provider called `name`. DL_ERR_NOTFOUND: no such provider.
+ * DL_ERR_UNSUPPORTED: a provider we know of but do not implement yet.
+ * DL_ERR_CONFIG: a required setting is missing; `missing` (may be NULL)
+ * gets their names, comma-separated.
+ */
+enum dl_err provider_get(const char *name, const struct provider **out,
+    char *missing, size_t missingsz);
+
+/* The configured default (DIALER_PROVIDER, "sim" when unset). */
+const char *provider_default_name(void);
+
+#endif
