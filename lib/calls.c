@@ -1,0 +1,426 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calls.h"
+#include "config.h"
+#include "db.h"
+#include "secure.h"
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+#define ACTIVE "status IN ('queued', 'initiated', 'ringing', 'in-progress')"
+
+static void
+copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, dstsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+static const char sql_get[] =
+    "SELECT id, contact_id, operator_id, provider, conference_name, conference_sid, "
+    "call_sid, operator_call_sid, to_phone, from_phone, status, failure_reason, "
+    "outcome, notes, created_at, dialed_at, answered_at, ended_at, "
+    "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s FROM calls WHERE id = ?1";
+
+enum dl_err
+calls_get(long long id, struct call *c)
+{
+	sqlite3_stmt *st = db_stmt(sql_get);
+	char word[32];
+	int rc;
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+	}
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(st, 0);
+	c->contact_id = sqlite3_column_int64(st, 1);
+	c->operator_id = sqlite3_column_int64(st, 2);
+	copy_text(c->provider, sizeof(c->provider), st, 3);
+	copy_text(c->conference_name, sizeof(c->conference_name), st, 4);
+	copy_text(c->conference_sid, sizeof(c->conference_sid), st, 5);
+	copy_text(c->call_sid, sizeof(c->call_sid), st, 6);
+	copy_text(c->operator_call_sid, sizeof(c->operator_call_sid), st, 7);
+	copy_text(c->to_phone, sizeof(c->to_phone), st, 8);
+	copy_text(c->from_phone, sizeof(c->from_phone), st, 9);
+	copy_text(word, sizeof(word), st, 10);
+	if (call_status_parse(word, &c->status) != DL_OK)
+		c->status = CALL_FAILED; /* the schema's CHECK makes this unreachable */
+	copy_text(c->failure_reason, sizeof(c->failure_reason), st, 11);
+	copy_text(word, sizeof(word), st, 12);
+	c->has_outcome = call_outcome_parse(word, &c->outcome) == DL_OK;
+	copy_text(c->notes, sizeof(c->notes), st, 13);
+	copy_text(c->created_at, sizeof(c->created_at), st, 14);
+	copy_text(c->dialed_at, sizeof(c->dialed_at), st, 15);
+	copy_text(c->answered_at, sizeof(c->answered_at), st, 16);
+	copy_text(c->ended_at, sizeof(c->ended_at), st, 17);
+	c->dialed_unix = sqlite3_column_int64(st, 18);
+	c->duration_s = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 :
+	    (long)sqlite3_column_int64(st, 19);
+	sqlite3_reset(st);
+	return DL_OK;
+}
+
+/* --- creating ------------------------------------------------------- */
+
+static const char sql_replay[] =
+    "SELECT id, created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day') "
+    "FROM calls WHERE operator_id IS ?1 AND idempotency_key = ?2";
+static const char sql_forget_key[] =
+    "UPDATE calls SET idempotency_key = NULL WHERE id = ?1";
+static const char sql_count_active_mine[] =
+    "SELECT COUNT(*) FROM calls WHERE operator_id IS ?1 AND " ACTIVE;
+static const char sql_count_active_all[] =
+    "SELECT COUNT(*) FROM calls WHERE " ACTIVE;
+static const char sql_count_minute[] =
+    "SELECT COUNT(*), CAST(60 - (julianday('now') - julianday(MIN(created_at))) * 86400 "
+    "AS INTEGER) FROM calls WHERE operator_id IS ?1 AND "
+    "created_at > strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 seconds')";
+static const char sql_contact_phone[] =
+    "SELECT c.phone_e164 FROM contacts c JOIN contact_lists l ON l.id = c.list_id "
+    "WHERE c.id = ?1 AND l.archived_at IS NULL";
+static const char sql_insert[] =
+    "INSERT INTO calls (contact_id, operator_id, provider, conference_name, to_phone, "
+    "from_phone, idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+static void
+bind_operator(sqlite3_stmt *st, int idx, long long operator_id)
+{
+	if (operator_id > 0)
+		sqlite3_bind_int64(st, idx, operator_id);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+/* One integer from a one-row query with the operator bound as ?1. */
+static enum dl_err
+count_for(const char *sql, long long operator_id, long long *n, long long *second)
+{
+	sqlite3_stmt *st = db_stmt(sql);
+	int rc;
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	if (sqlite3_bind_parameter_count(st) > 0)
+		bind_operator(st, 1, operator_id);
+	rc = sqlite3_step(st);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (second != NULL)
+		*second = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DL_OK : db_err(rc);
+}
+
+static enum dl_err
+check_limits(long long operator_id, const char **limit, long *retry_after)
+{
+	long mine, per_minute, global;
+	long long n, wait;
+	enum dl_err err;
+
+	if ((err = config_get_long("DIALER_MAX_ACTIVE_CALLS_PER_USER", 1, 1, 1000, &mine)) != DL_OK ||
+	    (err = config_get_long("DIALER_MAX_CALLS_PER_MINUTE", 30, 1, 100000, &per_minute)) != DL_OK ||
+	    (err = config_get_long("DIALER_MAX_ACTIVE_CALLS", 100, 1, 1000000, &global)) != DL_OK)
+		return err;
+	if ((err = count_for(sql_count_active_mine, operator_id, &n, NULL)) != DL_OK)
+		return err;
+	if (n >= mine) {
+		*limit = "active_calls";
+		*retry_after = 5;
+		return DL_ERR_THROTTLED;
+	}
+	if ((err = count_for(sql_count_minute, operator_id, &n, &wait)) != DL_OK)
+		return err;
+	if (n >= per_minute) {
+		*limit = "calls_per_minute";
+		*retry_after = wait > 0 ? (long)wait : 1;
+		return DL_ERR_THROTTLED;
+	}
+	if ((err = count_for(sql_count_active_all, 0, &n, NULL)) != DL_OK)
+		return err;
+	if (n >= global) {
+		*limit = "global_active_calls";
+		*retry_after = 5;
+		return DL_ERR_THROTTLED;
+	}
+	return DL_OK;
+}
+
+static enum dl_err
+create_locked(const struct calls_new *in, long long *id, int *replayed,
+    const char **limit, long *retry_after)
+{
+	unsigned char raw[12];
+	char name[48], hex[25], to[20];
+	sqlite3_stmt *st;
+	enum dl_err err;
+	int rc;
+
+	if (in->idempotency_key != NULL) {
+		if ((st = db_stmt(sql_replay)) == NULL)
+			return DL_ERR_DB;
+		bind_operator(st, 1, in->operator_id);
+		sqlite3_bind_text(st, 2, in->idempotency_key, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			long long old = sqlite3_column_int64(st, 0);
+			int fresh = sqlite3_column_int(st, 1);
+
+			sqlite3_reset(st);
+			if (fresh) {
+				*id = old;
+				*replayed = 1;
+				return DL_OK;
+			}
+			/* Older than a day: the key may name a new call. */
+			if ((st = db_stmt(sql_forget_key)) == NULL)
+				return DL_ERR_DB;
+			sqlite3_bind_int64(st, 1, old);
+			if ((err = db_exec_stmt(st)) != DL_OK)
+				return err;
+		} else {
+			sqlite3_reset(st);
+			if (rc != SQLITE_DONE)
+				return db_err(rc);
+		}
+	}
+	if ((err = check_limits(in->operator_id, limit, retry_after)) != DL_OK)
+		return err;
+	snprintf(to, sizeof(to), "%s", in->to_phone != NULL ? in->to_phone : "");
+	if (in->contact_id > 0) {
+		if ((st = db_stmt(sql_contact_phone)) == NULL)
+			return DL_ERR_DB;
+		sqlite3_bind_int64(st, 1, in->contact_id);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			copy_text(to, sizeof(to), st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW)
+			return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+	}
+	if (to[0] != '+')
+		return DL_ERR_INVALID;
+	/* Never guessable and never a phone number: it appears in URLs and
+	 * in the provider's console. */
+	if ((err = secure_random(raw, sizeof(raw))) != DL_OK ||
+	    (err = secure_hex(raw, sizeof(raw), hex, sizeof(hex))) != DL_OK)
+		return err;
+	snprintf(name, sizeof(name), "cd-%s", hex);
+	if ((st = db_stmt(sql_insert)) == NULL)
+		return DL_ERR_DB;
+	if (in->contact_id > 0)
+		sqlite3_bind_int64(st, 1, in->contact_id);
+	bind_operator(st, 2, in->operator_id);
+	db_bind_text(st, 3, in->provider);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, to, -1, SQLITE_STATIC);
+	db_bind_text(st, 6, in->from_phone);
+	db_bind_text(st, 7, in->idempotency_key);
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		return err;
+	*id = sqlite3_last_insert_rowid(db_conn());
+	return DL_OK;
+}
+
+enum dl_err
+calls_create(const struct calls_new *in, struct call *out, int *replayed,
+    const char **limit, long *retry_after)
+{
+	long long id = 0;
+	enum dl_err err;
+
+	*replayed = 0;
+	*limit = NULL;
+	*retry_after = 0;
+	/* IMMEDIATE: the limit checks and the insert are one step for every
+	 * process at once, so twenty parallel requests make one call. */
+	if ((err = db_begin()) != DL_OK)
+		return err;
+	if ((err = create_locked(in, &id, replayed, limit, retry_after)) != DL_OK) {
+		db_rollback();
+		return err;
+	}
+	if ((err = db_commit()) != DL_OK)
+		return err;
+	return calls_get(id, out);
+}
+
+/* --- moving ---------------------------------------------------------- */
+
+static const char sql_dialed[] =
+    "UPDATE calls SET call_sid = ?2, dialed_at = COALESCE(dialed_at, " NOW "), "
+    "status = CASE WHEN status = 'queued' THEN 'initiated' ELSE status END, "
+    "updated_at = " NOW " WHERE id = ?1";
+
+enum dl_err
+calls_dialed(long long id, const char *call_sid)
+{
+	sqlite3_stmt *st = db_stmt(sql_dialed);
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, call_sid);
+	return db_exec_stmt(st);
+}
+
+static const char sql_set_status[] =
+    "UPDATE calls SET status = ?2, "
+    "answered_at = CASE WHEN ?2 = 'in-progress' THEN COALESCE(answered_at, " NOW ") "
+    "ELSE answered_at END, "
+    "ended_at = CASE WHEN ?3 THEN COALESCE(ended_at, " NOW ") ELSE ended_at END, "
+    "failure_reason = COALESCE(?4, failure_reason), updated_at = " NOW " WHERE id = ?1";
+static const char sql_set_duration[] =
+    "UPDATE calls SET duration_s = ?2, updated_at = " NOW " WHERE id = ?1 AND duration_s IS NULL";
+
+static enum dl_err
+move(long long id, enum call_status status, long duration_s, const char *reason)
+{
+	struct call c;
+	sqlite3_stmt *st;
+	enum dl_err err;
+
+	if ((err = db_begin()) != DL_OK)
+		return err;
+	if ((err = calls_get(id, &c)) != DL_OK)
+		goto fail;
+	if (call_status_advances(c.status, status)) {
+		if ((st = db_stmt(sql_set_status)) == NULL) {
+			err = DL_ERR_DB;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, call_status_name(status), -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, call_status_final(status));
+		db_bind_text(st, 4, reason);
+		if ((err = db_exec_stmt(st)) != DL_OK)
+			goto fail;
+	}
+	/* A late event may still fill in what was missing. */
+	if (duration_s >= 0) {
+		if ((st = db_stmt(sql_set_duration)) == NULL) {
+			err = DL_ERR_DB;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, duration_s);
+		if ((err = db_exec_stmt(st)) != DL_OK)
+			goto fail;
+	}
+	return db_commit();
+fail:
+	db_rollback();
+	return err;
+}
+
+enum dl_err
+calls_apply(long long id, enum call_status status, long duration_s)
+{
+	return move(id, status, duration_s, NULL);
+}
+
+enum dl_err
+calls_fail(long long id, const char *reason)
+{
+	return move(id, CALL_FAILED, -1, reason);
+}
+
+/* --- logging --------------------------------------------------------- */
+
+static const char sql_log[] =
+    "UPDATE calls SET outcome = ?2, notes = ?3, updated_at = " NOW " WHERE id = ?1";
+static const char sql_log_contact[] =
+    "UPDATE contacts SET status = 'called', last_outcome = ?2, "
+    "last_called_at = (SELECT COALESCE(dialed_at, created_at) FROM calls WHERE id = ?3) "
+    "WHERE id = ?1";
+
+enum dl_err
+calls_log(long long id, enum call_outcome outcome, const char *notes)
+{
+	struct call c;
+	sqlite3_stmt *st;
+	enum dl_err err;
+
+	if ((err = db_begin()) != DL_OK)
+		return err;
+	if ((err = calls_get(id, &c)) != DL_OK)
+		goto fail;
+	if ((st = db_stmt(sql_log)) == NULL) {
+		err = DL_ERR_DB;
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, call_outcome_name(outcome), -1, SQLITE_STATIC);
+	db_bind_text(st, 3, notes != NULL && *notes != '\0' ? notes : NULL);
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		goto fail;
+	if (c.contact_id > 0) {
+		if ((st = db_stmt(sql_log_contact)) == NULL) {
+			err = DL_ERR_DB;
+			goto fail;
+		}
+		sqlite3_bind_int64(st, 1, c.contact_id);
+		sqlite3_bind_text(st, 2, call_outcome_name(outcome), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, id);
+		if ((err = db_exec_stmt(st)) != DL_OK)
+			goto fail;
+	}
+	return db_commit();
+fail:
+	db_rollback();
+	return err;
+}
+
+/* --- JSON ------------------------------------------------------------ */
+
+static int
+add_str(cJSON *o, const char *key, const char *v)
+{
+	return (v != NULL && *v != '\0' ? cJSON_AddStringToObject(o, key, v) :
+	    cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+static int
+add_id(cJSON *o, const char *key, long long v)
+{
+	return (v > 0 ? cJSON_AddNumberToObject(o, key, (double)v) :
+	    cJSON_AddNullToObject(o, key)) != NULL;
+}
+
+cJSON *
+calls_json(const struct call *c)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || !add_id(o, "id", c->id) ||
+	    !add_str(o, "status", call_status_name(c->status)) ||
+	    !add_str(o, "failure_reason", c->failure_reason) ||
+	    !add_str(o, "conference_name", c->conference_name) ||
+	    !add_str(o, "conference_sid", c->conference_sid) ||
+	    !add_str(o, "call_sid", c->call_sid) ||
+	    !add_str(o, "operator_call_sid", c->operator_call_sid) ||
+	    !add_str(o, "provider", c->provider) ||
+	    !add_id(o, "contact_id", c->contact_id) ||
+	    !add_id(o, "operator_id", c->operator_id) ||
+	    !add_str(o, "to_phone", c->to_phone) ||
+	    !add_str(o, "from_phone", c->from_phone) ||
+	    (c->duration_s >= 0 ? cJSON_AddNumberToObject(o, "duration_s", (double)c->duration_s) :
+	    cJSON_AddNullToObject(o, "duration_s")) == NULL ||
+	    !add_str(o, "outcome", c->has_outcome ? call_outcome_name(c->outcome) : NULL) ||
+	    !add_str(o, "notes", c->notes) ||
+	    !add_str(o, "created_at", c->created_at) ||
+	    !add_str(o, "dialed_at", c->dialed_at) ||
+	    !add_str(o, "answered_at", c->answered_at) ||
+	    !add_str(o, "ended_at", c->ended_at)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}

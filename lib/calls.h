@@ -1,0 +1,80 @@
+/*
+ * calls: the call rows of shared/design/call-lifecycle.md — creating one
+ * (with the limits, checked atomically in SQLite), moving its status only
+ * forward, failing it with a reason, and logging the operator's outcome
+ * (which updates the contact in the same transaction and never touches
+ * status). No provider code here: the endpoints call the provider and
+ * record what it said through these functions.
+ */
+#ifndef DL_CALLS_H
+#define DL_CALLS_H
+
+#include <cjson/cJSON.h>
+
+#include "callstate.h"
+#include "err.h"
+
+#define CALLS_NOTES_MAX 4000 /* characters */
+
+struct call {
+	long long id;
+	long long contact_id;        /* 0: a bare number */
+	long long operator_id;       /* 0: the API key */
+	char provider[16];
+	char conference_name[48];
+	char conference_sid[72];
+	char call_sid[72];
+	char operator_call_sid[72];
+	char to_phone[20];
+	char from_phone[20];
+	enum call_status status;
+	char failure_reason[48];
+	int has_outcome;
+	enum call_outcome outcome;
+	char notes[CALLS_NOTES_MAX * 4 + 1];
+	char created_at[24], dialed_at[24], answered_at[24], ended_at[24]; /* "" when unset */
+	long long dialed_unix;       /* 0 when not dialed */
+	long duration_s;             /* -1 when unknown */
+};
+
+struct calls_new {
+	long long operator_id;       /* 0 for the API key */
+	long long contact_id;        /* 0 for a bare number */
+	const char *to_phone;        /* E.164, already validated */
+	const char *from_phone;      /* E.164 or NULL */
+	const char *provider;
+	const char *idempotency_key; /* NULL when none */
+};
+
+/*
+ * Create a queued call. With an idempotency key seen for this operator in
+ * the last 24 hours, *out is that call and *replayed is 1 (nothing new is
+ * created). DL_ERR_THROTTLED when a limit is reached; *limit then names it
+ * ("active_calls", "calls_per_minute", "global_active_calls") and
+ * *retry_after says when to try again. DL_ERR_NOTFOUND for a contact_id
+ * that is not in an unarchived list.
+ */
+enum dl_err calls_create(const struct calls_new *in, struct call *out,
+    int *replayed, const char **limit, long *retry_after);
+
+enum dl_err calls_get(long long id, struct call *out);
+
+/* The provider took the prospect's leg: record its id, "initiated". */
+enum dl_err calls_dialed(long long id, const char *call_sid);
+
+/* Apply a status if it moves forward; fills answered/ended times and a
+ * duration that was missing (duration_s < 0: unknown). */
+enum dl_err calls_apply(long long id, enum call_status status, long duration_s);
+
+/* Fail a call that is not final yet, with a reason. */
+enum dl_err calls_fail(long long id, const char *reason);
+
+/* Record the operator's outcome and notes (again: replaced, never
+ * duplicated) and update the contact's status, last outcome and last
+ * called time in the same transaction. */
+enum dl_err calls_log(long long id, enum call_outcome outcome, const char *notes);
+
+/* The API's call object. NULL when out of memory. */
+cJSON *calls_json(const struct call *c);
+
+#endif

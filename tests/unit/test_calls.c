@@ -1,0 +1,211 @@
+/* calls: rows move only forward, limits hold, logging updates the contact. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "calls.h"
+#include "config.h"
+#include "db.h"
+#include "testutil.h"
+
+#define setup tu_fixture_setup
+#define teardown tu_fixture_teardown
+
+static long long
+add_operator(const char *name)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO users (username, password_hash) VALUES ('%s', 'x')", name);
+	tu_sql_exec(sql);
+	return sqlite3_last_insert_rowid(db_conn());
+}
+
+static long long
+add_contact(void)
+{
+	tu_sql_exec("INSERT INTO contact_lists (name, contact_count) VALUES ('L', 1)");
+	tu_sql_exec("INSERT INTO contacts (list_id, source_row, name, company, phone_e164, "
+	    "phone_raw, phone_national, region, phone_type) VALUES (last_insert_rowid(), 2, "
+	    "'Ada', 'Acme', '+12025550143', '(202) 555-0143', '(202) 555-0143', 'US', 'fixed_line')");
+	return sqlite3_last_insert_rowid(db_conn());
+}
+
+static enum dl_err
+create(long long op, long long contact, const char *to, const char *key, struct call *c,
+    int *replayed, const char **limit)
+{
+	struct calls_new in = { op, contact, to, NULL, "sim", key };
+	long retry;
+
+	return calls_create(&in, c, replayed, limit, &retry);
+}
+
+static void
+test_create_and_limits(void **state)
+{
+	struct call a, b;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("op1"), op2 = add_operator("op2");
+
+	(void)state;
+	assert_int_equal(create(op, 0, "+12025550143", NULL, &a, &replayed, &limit), DL_OK);
+	assert_int_equal(a.status, CALL_QUEUED);
+	assert_int_equal(strncmp(a.conference_name, "cd-", 3), 0);
+	assert_int_equal(strlen(a.conference_name), 27);
+	assert_string_equal(a.to_phone, "+12025550143");
+	assert_false(replayed);
+	/* One active call per operator by default. */
+	assert_int_equal(create(op, 0, "+12025550144", NULL, &b, &replayed, &limit), DL_ERR_THROTTLED);
+	assert_string_equal(limit, "active_calls");
+	/* Someone else may call meanwhile. */
+	assert_int_equal(create(op2, 0, "+12025550144", NULL, &b, &replayed, &limit), DL_OK);
+	assert_string_not_equal(a.conference_name, b.conference_name);
+	/* Once the first call ends, the operator may dial again. */
+	assert_int_equal(calls_apply(a.id, CALL_COMPLETED, 12), DL_OK);
+	assert_int_equal(create(op, 0, "+12025550145", NULL, &b, &replayed, &limit), DL_OK);
+}
+
+static void
+test_per_minute_limit(void **state)
+{
+	struct call c;
+	const char *limit = NULL;
+	int replayed, i;
+	long long op = add_operator("busy");
+
+	(void)state;
+	setenv("DIALER_MAX_CALLS_PER_MINUTE", "3", 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(create(op, 0, "+12025550143", NULL, &c, &replayed, &limit), DL_OK);
+		assert_int_equal(calls_fail(c.id, "provider_error"), DL_OK);
+	}
+	assert_int_equal(create(op, 0, "+12025550143", NULL, &c, &replayed, &limit), DL_ERR_THROTTLED);
+	assert_string_equal(limit, "calls_per_minute");
+}
+
+static void
+test_idempotency(void **state)
+{
+	struct call a, b;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("idem");
+
+	(void)state;
+	assert_int_equal(create(op, 0, "+12025550143", "k-1", &a, &replayed, &limit), DL_OK);
+	assert_false(replayed);
+	/* The same key again: the same call, even though a second would be over the limit. */
+	assert_int_equal(create(op, 0, "+12025550143", "k-1", &b, &replayed, &limit), DL_OK);
+	assert_true(replayed);
+	assert_int_equal(a.id, b.id);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM calls"), 1);
+	/* A key older than a day names a new call. */
+	tu_sql_exec("UPDATE calls SET created_at = '2020-01-01T00:00:00Z', status = 'completed'");
+	assert_int_equal(create(op, 0, "+12025550143", "k-1", &b, &replayed, &limit), DL_OK);
+	assert_false(replayed);
+	assert_int_not_equal(a.id, b.id);
+}
+
+static void
+test_contact_lookup(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("op"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+	assert_string_equal(c.to_phone, "+12025550143");
+	assert_int_equal(c.contact_id, contact);
+	assert_int_equal(calls_fail(c.id, "provider_error"), DL_OK);
+	assert_int_equal(create(op, contact + 99, NULL, NULL, &c, &replayed, &limit), DL_ERR_NOTFOUND);
+	tu_sql_exec("UPDATE contact_lists SET archived_at = '2026-01-01T00:00:00Z'");
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_ERR_NOTFOUND);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM calls"), 1);
+}
+
+static void
+test_only_forward(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("fw");
+
+	(void)state;
+	assert_int_equal(create(op, 0, "+12025550143", NULL, &c, &replayed, &limit), DL_OK);
+	assert_int_equal(calls_dialed(c.id, "SIMabc"), DL_OK);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_INITIATED);
+	assert_string_equal(c.call_sid, "SIMabc");
+	assert_true(c.dialed_unix > 0);
+	assert_int_equal(calls_apply(c.id, CALL_IN_PROGRESS, -1), DL_OK);
+	assert_int_equal(calls_apply(c.id, CALL_RINGING, -1), DL_OK); /* late: ignored */
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_IN_PROGRESS);
+	assert_string_not_equal(c.answered_at, "");
+	assert_int_equal(calls_apply(c.id, CALL_COMPLETED, -1), DL_OK);
+	assert_int_equal(calls_fail(c.id, "provider_error"), DL_OK); /* final stays */
+	assert_int_equal(calls_apply(c.id, CALL_BUSY, 42), DL_OK);    /* but fills duration */
+	assert_int_equal(calls_apply(c.id, CALL_COMPLETED, 99), DL_OK); /* only once */
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_string_equal(c.failure_reason, "");
+	assert_int_equal(c.duration_s, 42);
+	assert_string_not_equal(c.ended_at, "");
+	assert_int_equal(calls_get(c.id + 100, &c), DL_ERR_NOTFOUND);
+}
+
+static void
+test_log(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("lg"), contact = add_contact();
+	cJSON *j;
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+	/* Logging before the final status is allowed and never changes it. */
+	assert_int_equal(calls_log(c.id, OUTCOME_FOLLOW_UP, "call back Tuesday"), DL_OK);
+	assert_int_equal(calls_log(c.id, OUTCOME_NOT_INTERESTED, "said \"no\""), DL_OK);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_QUEUED);
+	assert_true(c.has_outcome);
+	assert_int_equal(c.outcome, OUTCOME_NOT_INTERESTED);
+	assert_string_equal(c.notes, "said \"no\"");
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE status = 'called' "
+	    "AND last_outcome = 'not_interested' AND last_called_at IS NOT NULL"), 1);
+	assert_int_equal(calls_log(c.id + 100, OUTCOME_BUSY, NULL), DL_ERR_NOTFOUND);
+	j = calls_json(&c);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "queued");
+	assert_string_equal(cJSON_GetObjectItem(j, "outcome")->valuestring, "not_interested");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "duration_s")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "call_sid")));
+	cJSON_Delete(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_minute_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_lookup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
