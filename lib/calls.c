@@ -22,7 +22,8 @@ static const char sql_get[] =
     "SELECT id, contact_id, operator_id, provider, conference_name, conference_sid, "
     "call_sid, operator_call_sid, to_phone, from_phone, status, failure_reason, "
     "outcome, notes, created_at, dialed_at, answered_at, ended_at, "
-    "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s FROM calls WHERE id = ?1";
+    "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
+    "CAST(strftime('%s', created_at) AS INTEGER) FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -64,6 +65,7 @@ calls_get(long long id, struct call *c)
 	c->dialed_unix = sqlite3_column_int64(st, 18);
 	c->duration_s = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 :
 	    (long)sqlite3_column_int64(st, 19);
+	c->created_unix = sqlite3_column_int64(st, 20);
 	sqlite3_reset(st);
 	return DL_OK;
 }
@@ -375,6 +377,102 @@ calls_log(long long id, enum call_outcome outcome, const char *notes)
 	return db_commit();
 fail:
 	db_rollback();
+	return err;
+}
+
+enum dl_err
+calls_active(long long operator_id, long long *ids, int max, int *n)
+{
+	sqlite3_stmt *st = db_stmt("SELECT id FROM calls WHERE operator_id IS ?1 AND "
+	    ACTIVE " ORDER BY id");
+	int rc;
+
+	*n = 0;
+	if (st == NULL)
+		return DL_ERR_DB;
+	bind_operator(st, 1, operator_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? DL_OK : db_err(rc);
+}
+
+#define FILTER "WHERE (?1 IS NULL OR operator_id = ?1) AND (?2 IS NULL OR contact_id = ?2) " \
+    "AND (?3 IS NULL OR created_at >= ?3)"
+static const char sql_list_count[] = "SELECT COUNT(*) FROM calls " FILTER;
+static const char sql_list_page[] = "SELECT id FROM calls " FILTER
+    " ORDER BY id DESC LIMIT ?4 OFFSET ?5";
+
+static void
+bind_calls_filter(sqlite3_stmt *st, const struct calls_filter *f)
+{
+	if (f->operator_id > 0)
+		sqlite3_bind_int64(st, 1, f->operator_id);
+	if (f->contact_id > 0)
+		sqlite3_bind_int64(st, 2, f->contact_id);
+	db_bind_text(st, 3, f->since);
+}
+
+enum dl_err
+calls_list(const struct calls_filter *f, cJSON **out)
+{
+	long long ids[200], total = 0;
+	cJSON *root = NULL, *items;
+	sqlite3_stmt *st;
+	enum dl_err err;
+	int n = 0, i, rc;
+
+	*out = NULL;
+	if (f->per_page < 1 || f->per_page > 200 || f->page < 1)
+		return DL_ERR_INVALID;
+	/* One snapshot for the count and the page. */
+	if ((err = db_read_begin()) != DL_OK)
+		return err;
+	err = DL_ERR_DB;
+	if ((st = db_stmt(sql_list_count)) == NULL)
+		goto done;
+	bind_calls_filter(st, f);
+	rc = sqlite3_step(st);
+	total = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW || (st = db_stmt(sql_list_page)) == NULL) {
+		err = rc != SQLITE_ROW ? db_err(rc) : DL_ERR_DB;
+		goto done;
+	}
+	bind_calls_filter(st, f);
+	sqlite3_bind_int64(st, 4, f->per_page);
+	sqlite3_bind_int64(st, 5, (f->page - 1) * f->per_page);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 200)
+		ids[n++] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	err = DL_ERR_NOMEM;
+	if ((root = cJSON_CreateObject()) == NULL ||
+	    (items = cJSON_AddArrayToObject(root, "items")) == NULL)
+		goto done;
+	for (i = 0; i < n; i++) {
+		struct call c;
+		cJSON *o;
+
+		if ((err = calls_get(ids[i], &c)) != DL_OK)
+			goto done;
+		if ((o = calls_json(&c)) == NULL) {
+			err = DL_ERR_NOMEM;
+			goto done;
+		}
+		cJSON_AddItemToArray(items, o);
+	}
+	if (cJSON_AddNumberToObject(root, "page", (double)f->page) == NULL ||
+	    cJSON_AddNumberToObject(root, "per_page", (double)f->per_page) == NULL ||
+	    cJSON_AddNumberToObject(root, "total", (double)total) == NULL) {
+		err = DL_ERR_NOMEM;
+		goto done;
+	}
+	*out = root;
+	root = NULL;
+	err = DL_OK;
+done:
+	db_read_end();
+	cJSON_Delete(root);
 	return err;
 }
 

@@ -33,6 +33,7 @@ struct call {
 	enum call_outcome outcome;
 	char notes[CALLS_NOTES_MAX * 4 + 1];
 	char created_at[24], dialed_at[24], answered_at[24], ended_at[24]; /* "" when unset */
+	long long created_unix;
 	long long dialed_unix;       /* 0 when not dialed */
 	long duration_s;             /* -1 when unknown */
 };
@@ -73,6 +74,19 @@ enum dl_err calls_fail(long long id, const char *reason);
  * duplicated) and update the contact's status, last outcome and last
  * called time in the same transaction. */
 enum dl_err calls_log(long long id, enum call_outcome outcome, const char *notes);
+
+/* Ids of the operator's calls that are not final (at most max). */
+enum dl_err calls_active(long long operator_id, long long *ids, int max, int *n);
+
+struct calls_filter {
+	long long operator_id; /* 0: everyone's */
+	long long contact_id;  /* 0: any */
+	const char *since;     /* ISO-8601 UTC lower bound on created_at, or NULL */
+	long long page, per_page;
+};
+
+/* {"items":[call…],"page","per_page","total"}, newest first; caller frees. */
+enum dl_err calls_list(const struct calls_filter *f, cJSON **out);
 
 /* The API's call object. NULL when out of memory. */
 cJSON *calls_json(const struct call *c);

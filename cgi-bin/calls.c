@@ -1,0 +1,523 @@
+/*
+ * /api/v1/calls: create a call (and the operator's join credentials), read
+ * and list calls, fresh tokens, mute, hold, end, and the operator's log.
+ * An operator sees and controls only their own calls; admins and the API
+ * key see all. The provider is reached only through struct provider.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "calls.h"
+#include "config.h"
+#include "phone.h"
+#include "provider.h"
+
+/* A queued call whose operator has not joined by then never dials. */
+#define OPERATOR_JOIN_TIMEOUT 20
+
+static const char *const participants[] = { "operator", "contact", NULL };
+
+static const struct valid_field create_fields[] = {
+	{ "contact_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL, "a contact id" },
+	{ "to_phone", VALID_STRING, 0, 1, 64, NULL, NULL, "a phone number" },
+	{ "from_phone", VALID_STRING, 0, 1, 64, NULL, NULL, "a caller id number" },
+	{ "provider", VALID_STRING, 0, 1, 32, NULL, NULL, "a provider name (sim, twilio, telnyx)" },
+};
+static const struct valid_field mute_fields[] = {
+	{ "participant", VALID_ENUM, 1, 0, 0, participants, NULL, "\"operator\" or \"contact\"" },
+	{ "muted", VALID_BOOL, 1, 0, 0, NULL, NULL, "true or false" },
+};
+static const struct valid_field hold_fields[] = {
+	{ "hold", VALID_BOOL, 1, 0, 0, NULL, NULL, "true or false" },
+};
+static const struct valid_field log_fields[] = {
+	{ "outcome", VALID_ENUM, 1, 0, 0, call_outcome_names, NULL,
+	  "one of connected, voicemail, no_answer, not_interested, follow_up, wrong_number, busy" },
+	{ "notes", VALID_STRING, 0, 0, CALLS_NOTES_MAX, NULL, NULL, "at most 4,000 characters" },
+};
+static const struct valid_field list_params[] = {
+	{ "contact_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL, "a contact id" },
+	{ "user_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL, "a user id" },
+	{ "since", VALID_STRING, 0, 10, 24, NULL, NULL, "an ISO-8601 UTC time such as 2026-11-24T00:00:00Z" },
+	{ "page", VALID_INT, 0, 1, 1000000000, NULL, NULL, "a page number from 1" },
+	{ "per_page", VALID_INT, 0, 1, 200, NULL, NULL, "a page size from 1 to 200" },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static void
+provider_refused(struct http_req *req, enum dl_err err, const struct provider_error *perr)
+{
+	cJSON *d = NULL;
+
+	if (perr->http_status > 0 && (d = cJSON_CreateObject()) != NULL) {
+		cJSON_AddNumberToObject(d, "provider_status", perr->http_status);
+		cJSON_AddStringToObject(d, "provider_code", perr->code);
+		cJSON_AddStringToObject(d, "provider_message", perr->message);
+	}
+	if (err == DL_ERR_INVALID)
+		http_send_error(req, 422, "provider_rejected",
+		    "The provider refused the request; details say why.", d);
+	else
+		http_send_error(req, 502, "provider_error",
+		    "The telephony provider failed to answer; try again.", d);
+}
+
+static int
+find_provider(struct http_req *req, const char *name, const struct provider **p)
+{
+	char missing[256], msg[384];
+
+	switch (provider_get(name, p, missing, sizeof(missing))) {
+	case DL_OK:
+		return 1;
+	case DL_ERR_UNSUPPORTED:
+		snprintf(msg, sizeof(msg), "The provider \"%s\" is not implemented yet.", name);
+		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
+		return 0;
+	case DL_ERR_CONFIG:
+		snprintf(msg, sizeof(msg), "The provider \"%s\" is not configured: set %s.", name, missing);
+		http_send_error(req, 503, "provider_not_configured", msg, NULL);
+		return 0;
+	default:
+		http_send_error(req, 400, "unsupported_provider",
+		    "Unknown provider; use sim, twilio or telnyx.", NULL);
+		return 0;
+	}
+}
+
+static void
+ref_of(const struct call *c, struct provider_ref *ref)
+{
+	ref->call_id = c->id;
+	ref->conference_name = c->conference_name;
+	ref->conference_sid = c->conference_sid[0] ? c->conference_sid : NULL;
+	ref->call_sid = c->call_sid[0] ? c->call_sid : NULL;
+	ref->operator_call_sid = c->operator_call_sid[0] ? c->operator_call_sid : NULL;
+	ref->dialed_unix = c->dialed_unix;
+	ref->now_unix = (long long)time(NULL);
+}
+
+/*
+ * Nothing stays in flight forever: a queued call past the operator-join
+ * timeout fails, and a provider that can say where a call is (always the
+ * simulator; the others when asked to refresh) is asked.
+ */
+static enum dl_err
+settle(struct call *c, int ask)
+{
+	const struct provider *p;
+	struct provider_ref ref;
+	struct provider_status st;
+	struct provider_error perr;
+	enum dl_err err;
+
+	if (call_status_final(c->status))
+		return DL_OK;
+	if (provider_get(c->provider, &p, NULL, 0) != DL_OK)
+		return DL_OK;
+	ref_of(c, &ref);
+	if (c->status == CALL_QUEUED && !p->simulated &&
+	    ref.now_unix - c->created_unix > OPERATOR_JOIN_TIMEOUT) {
+		if ((err = calls_fail(c->id, "operator_not_connected")) != DL_OK)
+			return err;
+		return calls_get(c->id, c);
+	}
+	if (!(ask || p->simulated) || c->dialed_unix == 0)
+		return DL_OK;
+	memset(&perr, 0, sizeof(perr));
+	if (p->status(&ref, &st, &perr) != DL_OK)
+		return DL_OK; /* the row stays as it is; a later read asks again */
+	if ((err = calls_apply(c->id, st.status, st.duration_s)) != DL_OK)
+		return err;
+	return calls_get(c->id, c);
+}
+
+static void
+identity_of(const struct app_who *who, char *out, size_t outsz)
+{
+	if (who->api_key)
+		snprintf(out, outsz, "api");
+	else
+		snprintf(out, outsz, "op_%lld", who->user_id);
+}
+
+static cJSON *
+token_json(const struct call *c, const struct provider_join *j)
+{
+	cJSON *t = cJSON_CreateObject();
+
+	if (t == NULL || cJSON_AddStringToObject(t, "token", j->token) == NULL ||
+	    cJSON_AddStringToObject(t, "identity", j->identity) == NULL ||
+	    cJSON_AddStringToObject(t, "conference_name", c->conference_name) == NULL ||
+	    cJSON_AddStringToObject(t, "provider", c->provider) == NULL ||
+	    cJSON_AddNumberToObject(t, "expires_at", (double)j->expires_at) == NULL) {
+		cJSON_Delete(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void
+send_call(struct http_req *req, int status, const struct call *c, cJSON *extra_key_value)
+{
+	cJSON *out = cJSON_CreateObject(), *cj = calls_json(c);
+
+	if (out == NULL || cj == NULL) {
+		cJSON_Delete(out);
+		cJSON_Delete(cj);
+		cJSON_Delete(extra_key_value);
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return;
+	}
+	cJSON_AddItemToObject(out, "call", cj);
+	if (extra_key_value != NULL)
+		cJSON_AddItemToObject(out, "token", extra_key_value);
+	http_send_json(req, status, out);
+	cJSON_Delete(out);
+}
+
+/* A phone number from the request, as E.164; sends 422 and returns 0 if bad. */
+static int
+e164(struct http_req *req, const char *field, const char *text, char *out, size_t outsz)
+{
+	struct phone_info info;
+	enum phone_reason why = phone_parse(text, strlen(text),
+	    config_get("DIALER_DEFAULT_REGION"), &info);
+	char msg[160];
+	cJSON *d;
+
+	if (why == PHONE_OK) {
+		snprintf(out, outsz, "%s", info.e164);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "\"%s\": %s", field, phone_reason_message(why));
+	if ((d = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(d, "field", field);
+		cJSON_AddStringToObject(d, "reason", phone_reason_code(why));
+	}
+	http_send_error(req, 422, "invalid_phone", msg, d);
+	return 0;
+}
+
+static void
+create_call(struct http_req *req, const struct app_who *who)
+{
+	const cJSON *cid, *to, *from, *prov;
+	struct valid_error verr;
+	const struct provider *p;
+	struct provider_join join;
+	struct provider_error perr;
+	struct provider_ref ref;
+	struct calls_new in;
+	struct call c;
+	char to_e164[20] = "", from_e164[20] = "", identity[64], wait[24], msg[200];
+	const char *key = http_header(req, "Idempotency-Key"), *limit;
+	long long active[16];
+	long retry_after;
+	int replayed, nactive, i;
+	cJSON *body, *tok;
+	enum dl_err err;
+
+	if ((body = app_json_body(req)) == NULL)
+		return;
+	if (valid_json(body, create_fields, N(create_fields), &verr) != DL_OK) {
+		app_invalid(req, &verr);
+		return;
+	}
+	cid = cJSON_GetObjectItemCaseSensitive(body, "contact_id");
+	to = cJSON_GetObjectItemCaseSensitive(body, "to_phone");
+	from = cJSON_GetObjectItemCaseSensitive(body, "from_phone");
+	prov = cJSON_GetObjectItemCaseSensitive(body, "provider");
+	if (cJSON_IsNumber(cid) == cJSON_IsString(to)) {
+		verr.field = "contact_id";
+		verr.reason = "required";
+		snprintf(verr.message, sizeof(verr.message),
+		    "Send exactly one of \"contact_id\" and \"to_phone\".");
+		app_invalid(req, &verr);
+		return;
+	}
+	if (key != NULL && (strlen(key) == 0 || strlen(key) > 255)) {
+		http_send_error(req, 400, "invalid_idempotency_key",
+		    "Idempotency-Key must be 1 to 255 characters.", NULL);
+		return;
+	}
+	if (cJSON_IsString(to) && !e164(req, "to_phone", to->valuestring, to_e164, sizeof(to_e164)))
+		return;
+	if (cJSON_IsString(from) &&
+	    !e164(req, "from_phone", from->valuestring, from_e164, sizeof(from_e164)))
+		return;
+	if (!find_provider(req, cJSON_IsString(prov) ? prov->valuestring :
+	    provider_default_name(), &p))
+		return;
+	/* Settle the operator's earlier calls first, so a finished one does
+	 * not count against the limit of active calls. */
+	if (calls_active(who->user_id, active, (int)N(active), &nactive) == DL_OK) {
+		for (i = 0; i < nactive; i++)
+			if (calls_get(active[i], &c) == DL_OK)
+				settle(&c, 0);
+	}
+	in.operator_id = who->user_id;
+	in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
+	in.to_phone = to_e164[0] ? to_e164 : NULL;
+	in.from_phone = from_e164[0] ? from_e164 : NULL;
+	in.provider = p->name;
+	in.idempotency_key = key;
+	err = calls_create(&in, &c, &replayed, &limit, &retry_after);
+	if (err == DL_ERR_THROTTLED) {
+		snprintf(wait, sizeof(wait), "%ld", retry_after);
+		http_add_header(req, "Retry-After", wait);
+		snprintf(msg, sizeof(msg), strcmp(limit, "active_calls") == 0 ?
+		    "You already have the most active calls allowed; end it first." :
+		    strcmp(limit, "calls_per_minute") == 0 ?
+		    "Too many calls started in the last minute; wait %ld seconds." :
+		    "The team has the most active calls allowed; try again shortly.", retry_after);
+		http_send_error(req, 429, limit, msg, NULL);
+		return;
+	}
+	if (err == DL_ERR_NOTFOUND) {
+		http_send_error(req, 404, "contact_not_found",
+		    "No such contact (or its list is archived).", NULL);
+		return;
+	}
+	if (err != DL_OK) {
+		app_error(req, err, "call");
+		return;
+	}
+	identity_of(who, identity, sizeof(identity));
+	ref_of(&c, &ref);
+	memset(&perr, 0, sizeof(perr));
+	if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
+		calls_fail(c.id, "provider_error");
+		provider_refused(req, err, &perr);
+		return;
+	}
+	/* The simulator has no browser leg to wait for: its operator is in the
+	 * room at once, so the prospect is dialed now (the others dial when the
+	 * provider reports the operator's join). */
+	if (p->simulated && !replayed && c.status == CALL_QUEUED) {
+		struct provider_dial d = { ref, c.to_phone, in.from_phone, 30, NULL };
+		char leg[PROVIDER_SID_MAX];
+
+		if ((err = p->dial(&d, leg, &perr)) != DL_OK) {
+			calls_fail(c.id, "provider_error");
+			provider_refused(req, err, &perr);
+			return;
+		}
+		if ((err = calls_dialed(c.id, leg)) != DL_OK || (err = calls_get(c.id, &c)) != DL_OK) {
+			app_error(req, err, "call");
+			return;
+		}
+	}
+	if ((tok = token_json(&c, &join)) == NULL) {
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return;
+	}
+	send_call(req, replayed ? 200 : 201, &c, tok);
+}
+
+/* The call, if `who` may see it; else a 404 that reveals nothing. */
+static int
+load_call(struct http_req *req, const struct app_who *who, long long id, struct call *c)
+{
+	enum dl_err err = calls_get(id, c);
+
+	if (err == DL_OK && (who->role == AUTH_ADMIN || c->operator_id == who->user_id))
+		return 1;
+	if (err == DL_OK || err == DL_ERR_NOTFOUND)
+		http_send_error(req, 404, "call_not_found", "No such call.", NULL);
+	else
+		app_error(req, err, "call");
+	return 0;
+}
+
+static void
+act(struct http_req *req, const struct app_who *who, long long id, const char *action)
+{
+	const struct provider *p;
+	struct provider_error perr;
+	struct provider_ref ref;
+	struct valid_error verr;
+	struct call c;
+	cJSON *body = NULL;
+	enum dl_err err = DL_OK;
+
+	if (!load_call(req, who, id, &c))
+		return;
+	if (strcmp(action, "end") != 0 && (body = app_json_body(req)) == NULL)
+		return;
+	if (strcmp(action, "log") == 0) {
+		const cJSON *notes;
+		enum call_outcome outcome;
+
+		if (valid_json(body, log_fields, N(log_fields), &verr) != DL_OK) {
+			app_invalid(req, &verr);
+			return;
+		}
+		call_outcome_parse(cJSON_GetObjectItemCaseSensitive(body, "outcome")->valuestring, &outcome);
+		notes = cJSON_GetObjectItemCaseSensitive(body, "notes");
+		if ((err = calls_log(id, outcome, cJSON_IsString(notes) ? notes->valuestring : NULL)) != DL_OK ||
+		    (err = calls_get(id, &c)) != DL_OK) {
+			app_error(req, err, "call");
+			return;
+		}
+		send_call(req, 200, &c, NULL);
+		return;
+	}
+	if (!find_provider(req, c.provider, &p))
+		return;
+	ref_of(&c, &ref);
+	memset(&perr, 0, sizeof(perr));
+	if (strcmp(action, "token") == 0) {
+		struct provider_join join;
+		char identity[64];
+		cJSON *tok;
+
+		identity_of(who, identity, sizeof(identity));
+		if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
+			provider_refused(req, err, &perr);
+			return;
+		}
+		if ((tok = token_json(&c, &join)) == NULL) {
+			app_error(req, DL_ERR_NOMEM, NULL);
+			return;
+		}
+		http_send_json(req, 200, tok);
+		cJSON_Delete(tok);
+		return;
+	}
+	if (call_status_final(c.status)) {
+		http_send_error(req, 409, "call_ended", "The call has ended.", NULL);
+		return;
+	}
+	if (strcmp(action, "mute") == 0) {
+		if (valid_json(body, mute_fields, N(mute_fields), &verr) != DL_OK) {
+			app_invalid(req, &verr);
+			return;
+		}
+		err = p->mute(&ref, strcmp(cJSON_GetObjectItemCaseSensitive(body, "participant")->valuestring,
+		    "operator") == 0 ? PROVIDER_OPERATOR : PROVIDER_CONTACT,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "muted")), &perr);
+	} else if (strcmp(action, "hold") == 0) {
+		if (valid_json(body, hold_fields, N(hold_fields), &verr) != DL_OK) {
+			app_invalid(req, &verr);
+			return;
+		}
+		err = p->hold(&ref, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")), &perr);
+	} else {
+		err = p->end(&ref, &perr);
+		/* The simulator sends no hang-up event: settle it here. A call
+		 * ended before it was answered is canceled. */
+		if (err == DL_OK && p->simulated) {
+			settle(&c, 1);
+			if (!call_status_final(c.status))
+				err = calls_apply(id, c.status == CALL_IN_PROGRESS ?
+				    CALL_COMPLETED : CALL_CANCELED, -1);
+		}
+	}
+	if (err != DL_OK) {
+		provider_refused(req, err, &perr);
+		return;
+	}
+	if ((err = calls_get(id, &c)) != DL_OK) {
+		app_error(req, err, "call");
+		return;
+	}
+	send_call(req, 200, &c, NULL);
+}
+
+static void
+list_calls(struct http_req *req, const struct app_who *who)
+{
+	struct calls_filter f = { 0, 0, NULL, 1, 50 };
+	long long user_id = 0;
+	long long *num[] = { &f.contact_id, &user_id, NULL, &f.page, &f.per_page };
+	struct valid_error verr;
+	cJSON *out;
+	enum dl_err err;
+	size_t i;
+
+	if (!http_query_ok(req)) {
+		http_send_error(req, 400, "invalid_parameter",
+		    "The query string is not valid URL encoding.", NULL);
+		return;
+	}
+	for (i = 0; i < N(list_params); i++) {
+		if (valid_text(&list_params[i], http_query(req, list_params[i].name), num[i],
+		    &verr) != DL_OK) {
+			app_bad_param(req, &verr);
+			return;
+		}
+	}
+	f.since = http_query(req, "since");
+	if (f.since != NULL && *f.since == '\0')
+		f.since = NULL;
+	/* Operators see their own calls whatever they ask for. */
+	f.operator_id = who->role == AUTH_ADMIN ? user_id : who->user_id;
+	if ((err = calls_list(&f, &out)) != DL_OK) {
+		app_error(req, err, "call");
+		return;
+	}
+	http_send_json(req, 200, out);
+	cJSON_Delete(out);
+}
+
+static void
+handle(struct http_req *req)
+{
+	const char *path = http_path(req), *method = http_method(req), *rest;
+	char action[16] = "";
+	struct app_who who;
+	struct call c;
+	long long id = 0;
+	char *end;
+
+	if (strcmp(path, "/api/v1/calls") == 0) {
+		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0) {
+			http_send_method_not_allowed(req, "GET, POST");
+			return;
+		}
+	} else if (strncmp(path, "/api/v1/calls/", 14) == 0 && path[14] >= '1' && path[14] <= '9') {
+		id = strtoll(path + 14, &end, 10);
+		rest = end;
+		if (*rest == '/' && strlen(rest + 1) < sizeof(action))
+			snprintf(action, sizeof(action), "%s", rest + 1);
+		if ((*rest != '\0' && action[0] == '\0') ||
+		    (action[0] != '\0' && strcmp(action, "token") && strcmp(action, "mute") &&
+		    strcmp(action, "hold") && strcmp(action, "end") && strcmp(action, "log"))) {
+			http_send_error(req, 404, "not_found", "No such resource.", NULL);
+			return;
+		}
+		if (strcmp(method, action[0] ? "POST" : "GET") != 0) {
+			http_send_method_not_allowed(req, action[0] ? "POST" : "GET");
+			return;
+		}
+	} else {
+		http_send_error(req, 404, "not_found", "No such resource.", NULL);
+		return;
+	}
+	if (!app_ready(req) || !app_authenticate(req, &who))
+		return;
+	if (id == 0) {
+		if (strcmp(method, "POST") == 0)
+			create_call(req, &who);
+		else
+			list_calls(req, &who);
+	} else if (action[0] != '\0') {
+		act(req, &who, id, action);
+	} else if (load_call(req, &who, id, &c)) {
+		const char *refresh = http_query(req, "refresh");
+
+		settle(&c, refresh != NULL && strcmp(refresh, "1") == 0);
+		send_call(req, 200, &c, NULL);
+	}
+}
+
+int
+main(void)
+{
+	return app_main("calls", handle);
+}
