@@ -60,6 +60,8 @@ help:
 
 deps:
 	@tools/deps.sh $(DEB_PKGS)
+	@command -v node >/dev/null 2>&1 || tools/deps.sh nodejs npm
+	@tools/npm-deps.sh
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(dir $@)

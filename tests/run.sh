@@ -34,8 +34,13 @@ run_unit() {
 run_e2e() {
 	log="$logs/e2e.log"
 	# Debian's pytest and its python packages (not the pyenv python3 on PATH).
+	suites=tests/e2e
+	for d in tests/contract tests/fake; do
+		[ -d "$root/$d" ] && suites="$suites $d"
+	done
+	# shellcheck disable=SC2086
 	( cd "$root" && DIALER_BUILD="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		tests/e2e ) >"$log" 2>&1
+		$suites ) >"$log" 2>&1
 	rc=$?
 	summary=$(grep -E '^=*.*[0-9]+ (passed|failed|error)' "$log" | tail -1)
 	p=$(printf '%s' "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p;s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
