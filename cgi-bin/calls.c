@@ -347,7 +347,9 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 
 	if (!load_call(req, who, id, &c))
 		return;
-	if (strcmp(action, "end") != 0 && (body = app_json_body(req)) == NULL)
+	/* end and token take no body; the others take JSON. */
+	if (strcmp(action, "end") != 0 && strcmp(action, "token") != 0 &&
+	    (body = app_json_body(req)) == NULL)
 		return;
 	if (strcmp(action, "log") == 0) {
 		const cJSON *notes;
