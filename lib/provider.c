@@ -5,16 +5,18 @@
 #include "provider.h"
 
 extern const struct provider provider_sim;
+extern const struct provider provider_twilio;
 
 /* Every implemented provider; the factory searches it by name. */
 static const struct provider *const providers[] = {
 	&provider_sim,
+	&provider_twilio,
 	NULL
 };
 
 /* Providers the design names that are not implemented yet: asking for one
  * is a clear 501, not an "unknown provider". */
-static const char *const planned[] = { "twilio", "telnyx", NULL };
+static const char *const planned[] = { "telnyx", NULL };
 
 const char *
 provider_default_name(void)

@@ -1,0 +1,491 @@
+/*
+ * twilio: the Twilio provider, over the 2010-04-01 REST API with libcurl.
+ *
+ * One curl easy handle per process, made on first use and kept: FastCGI
+ * processes live for many requests, so the TLS handshake and the
+ * connection are paid once, not per call. Every form value is URL-encoded
+ * (a raw "+" in To would reach Twilio as a space). A Twilio error body
+ * ({code, message, more_info, status}) becomes struct provider_error.
+ *
+ * Only requests a repeat cannot hurt are retried (GETs and absolute
+ * updates such as Muted=true or Status=completed); creating a participant
+ * never is, because a second POST would ring the prospect twice.
+ * Secrets (auth token, API key secret) and tokens are never logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+#include <curl/curl.h>
+
+#include "config.h"
+#include "provider.h"
+#include "secure.h"
+#include "token.h"
+
+#define TW_DEFAULT_BASE "https://api.twilio.com"
+#define TW_API "/2010-04-01/Accounts/"
+#define TW_TOKEN_TTL 3600L
+#define TW_ATTEMPTS 3          /* at most, for requests that may be repeated */
+#define TW_BACKOFF_MS 200L     /* first pause; doubles each attempt */
+#define TW_RETRY_AFTER_MAX 5L  /* seconds: never stall a request longer */
+#define TW_BODY_MAX (256 * 1024)
+#define TW_URL_MAX 512
+#define TW_DIAL_TIMEOUT 30L
+
+static const char *const twilio_settings[] = {
+	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SID",
+	"TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", NULL
+};
+
+/* The process's one handle; NULL until the first request. */
+static CURL *tw_curl;
+
+/* A growing byte buffer, for form bodies and answers. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static int
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *s;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		if ((s = realloc(b->s, cap)) == NULL)
+			return 0;
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 1;
+}
+
+static void
+buf_free(struct buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Append key=value, both URL-encoded, to a form body. */
+static int
+form_add(struct buf *f, const char *key, const char *val)
+{
+	char *k, *v;
+	int ok;
+
+	if ((k = curl_easy_escape(NULL, key, 0)) == NULL)
+		return 0;
+	if ((v = curl_easy_escape(NULL, val, 0)) == NULL) {
+		curl_free(k);
+		return 0;
+	}
+	ok = (f->len == 0 || buf_add(f, "&", 1)) && buf_add(f, k, strlen(k)) &&
+	    buf_add(f, "=", 1) && buf_add(f, v, strlen(v));
+	curl_free(k);
+	curl_free(v);
+	return ok;
+}
+
+/* SIDs go into URL paths: only letters and digits may. */
+static int
+sid_ok(const char *sid)
+{
+	const char *p;
+
+	if (sid == NULL || *sid == '\0' || strlen(sid) >= PROVIDER_SID_MAX)
+		return 0;
+	for (p = sid; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9')))
+			return 0;
+	return 1;
+}
+
+static void
+set_perr(struct provider_error *perr, int status, const char *code, const char *msg)
+{
+	perr->http_status = status;
+	snprintf(perr->code, sizeof(perr->code), "%s", code);
+	snprintf(perr->message, sizeof(perr->message), "%s", msg);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (n != 0 && size > TW_BODY_MAX / n)
+		return 0;
+	if (b->len + size * n > TW_BODY_MAX || !buf_add(b, p, size * n))
+		return 0; /* curl reports a write error: the answer is not ours */
+	return size * n;
+}
+
+static CURL *
+handle(void)
+{
+	if (tw_curl == NULL) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		tw_curl = curl_easy_init();
+	}
+	return tw_curl;
+}
+
+/* Pause before attempt `attempt` (1-based retries): exponential with full
+ * jitter, or the server's Retry-After when it gave one (capped). */
+static void
+backoff(int attempt, long retry_after)
+{
+	long ms = TW_BACKOFF_MS << (attempt - 1);
+	unsigned short r = 0;
+	struct timespec ts;
+
+	if (retry_after > 0)
+		ms = (retry_after > TW_RETRY_AFTER_MAX ? TW_RETRY_AFTER_MAX : retry_after) * 1000L;
+	else if (secure_random(&r, sizeof(r)) == DL_OK)
+		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* A Twilio error answer into *perr. */
+static void
+parse_error(long status, const struct buf *body, struct provider_error *perr)
+{
+	cJSON *j = body->s != NULL ? cJSON_Parse(body->s) : NULL;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
+	char c[32];
+
+	if (cJSON_IsNumber(code))
+		snprintf(c, sizeof(c), "%.0f", code->valuedouble);
+	else if (cJSON_IsString(code))
+		snprintf(c, sizeof(c), "%s", code->valuestring);
+	else
+		snprintf(c, sizeof(c), "http_%ld", status);
+	set_perr(perr, (int)status, c, cJSON_IsString(msg) ? msg->valuestring :
+	    "Twilio refused the request.");
+	cJSON_Delete(j);
+}
+
+/*
+ * One request to Twilio: GET when form is NULL, else a form POST. `path`
+ * follows the API base. Retried (at most TW_ATTEMPTS) only if `retry`. On
+ * DL_OK, *out (if not NULL) holds the parsed answer, for cJSON_Delete.
+ */
+static enum dl_err
+tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
+    struct provider_error *perr)
+{
+	const char *base = config_get("TWILIO_API_BASE");
+	long connect_s, total_s, status = 0;
+	char url[TW_URL_MAX];
+	struct buf body = { NULL, 0, 0 };
+	enum dl_err err = DL_ERR_IO;
+	CURL *h;
+	int attempt;
+
+	if (out != NULL)
+		*out = NULL;
+	if (base == NULL)
+		base = TW_DEFAULT_BASE;
+	if (config_get_long("TWILIO_CONNECT_TIMEOUT", 3, 1, 60, &connect_s) != DL_OK ||
+	    config_get_long("TWILIO_TIMEOUT", 10, 1, 300, &total_s) != DL_OK)
+		return DL_ERR_CONFIG;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url))
+		return DL_ERR_TOOBIG;
+	if ((h = handle()) == NULL)
+		return DL_ERR_NOMEM;
+	for (attempt = 1; attempt <= TW_ATTEMPTS; attempt++) {
+		curl_off_t ra = -1;
+		CURLcode rc;
+
+		buf_free(&body);
+		/* Reset keeps the connection cache and TLS sessions. */
+		curl_easy_reset(h);
+		if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_USERNAME, config_get("TWILIO_ACCOUNT_SID")) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_PASSWORD, config_get("TWILIO_AUTH_TOKEN")) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK)
+			return DL_ERR_NOMEM;
+		if (form != NULL &&
+		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, form->s ? form->s : "") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form->len) != CURLE_OK))
+			return DL_ERR_NOMEM;
+		rc = curl_easy_perform(h);
+		if (rc != CURLE_OK) {
+			char code[32];
+
+			snprintf(code, sizeof(code), "curl_%d", (int)rc);
+			set_perr(perr, 0, code, curl_easy_strerror(rc));
+			err = DL_ERR_IO;
+			if (!retry || attempt == TW_ATTEMPTS)
+				break;
+			backoff(attempt, 0);
+			continue;
+		}
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			err = DL_OK;
+			if (out != NULL && (*out = cJSON_Parse(body.s ? body.s : "")) == NULL) {
+				set_perr(perr, (int)status, "malformed", "Twilio's answer is not JSON.");
+				err = DL_ERR_IO;
+			}
+			break;
+		}
+		parse_error(status, &body, perr);
+		if (status == 429 || status >= 500) {
+			err = DL_ERR_IO;
+			if (!retry || attempt == TW_ATTEMPTS)
+				break;
+			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+				ra = -1;
+			backoff(attempt, (long)ra);
+			continue;
+		}
+		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
+		break;
+	}
+	buf_free(&body);
+	return err;
+}
+
+/* "/2010-04-01/Accounts/{AC}" + suffix printf'd into out. */
+static enum dl_err
+tw_path(char *out, size_t outsz, const char *fmt, const char *a, const char *b)
+{
+	const char *ac = config_get("TWILIO_ACCOUNT_SID");
+	char tail[TW_URL_MAX];
+	int n;
+
+	if (!sid_ok(ac))
+		return DL_ERR_CONFIG;
+	if (b != NULL)
+		n = snprintf(tail, sizeof(tail), fmt, a, b);
+	else
+		n = snprintf(tail, sizeof(tail), fmt, a);
+	if (n < 0 || (size_t)n >= sizeof(tail))
+		return DL_ERR_TOOBIG;
+	if ((size_t)snprintf(out, outsz, "%s%s%s", TW_API, ac, tail) >= outsz)
+		return DL_ERR_TOOBIG;
+	return DL_OK;
+}
+
+static enum dl_err
+tw_join(const struct provider_ref *ref, const char *identity,
+    struct provider_join *out, struct provider_error *perr)
+{
+	struct token_twilio in;
+	enum dl_err err;
+
+	(void)perr;
+	if (identity == NULL || !token_identity_valid(identity) ||
+	    strlen(identity) >= sizeof(out->identity))
+		return DL_ERR_INVALID;
+	in.account_sid = config_get("TWILIO_ACCOUNT_SID");
+	in.api_key_sid = config_get("TWILIO_API_KEY_SID");
+	in.api_key_secret = config_get("TWILIO_API_KEY_SECRET");
+	in.twiml_app_sid = config_get("TWILIO_TWIML_APP_SID");
+	in.identity = identity;
+	in.now = ref->now_unix;
+	in.ttl = TW_TOKEN_TTL;
+	if ((err = token_twilio_voice(&in, out->token, sizeof(out->token),
+	    &out->expires_at)) != DL_OK)
+		return err == DL_ERR_INVALID ? DL_ERR_CONFIG : err;
+	memcpy(out->identity, identity, strlen(identity) + 1);
+	return DL_OK;
+}
+
+static enum dl_err
+tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
+    struct provider_error *perr)
+{
+	static const char *const events[] = { "initiated", "ringing", "answered", "completed" };
+	const char *from = d->from != NULL && *d->from ? d->from : config_get("TWILIO_CALLER_ID");
+	const cJSON *sid;
+	struct buf form = { NULL, 0, 0 };
+	char path[TW_URL_MAX], timeout[24];
+	cJSON *ans = NULL;
+	enum dl_err err;
+	size_t i;
+	int ok;
+
+	leg[0] = '\0';
+	if (from == NULL)
+		return DL_ERR_CONFIG;
+	if (d->to == NULL || *d->to == '\0' || !sid_ok(d->ref.conference_sid))
+		return DL_ERR_INVALID;
+	if ((err = tw_path(path, sizeof(path), "/Conferences/%s/Participants.json",
+	    d->ref.conference_sid, NULL)) != DL_OK)
+		return err;
+	snprintf(timeout, sizeof(timeout), "%ld", d->timeout_s > 0 ? d->timeout_s : TW_DIAL_TIMEOUT);
+	ok = form_add(&form, "From", from) && form_add(&form, "To", d->to) &&
+	    form_add(&form, "Timeout", timeout) && form_add(&form, "EarlyMedia", "true") &&
+	    form_add(&form, "Beep", "false") && form_add(&form, "EndConferenceOnExit", "true");
+	if (ok && d->status_url != NULL && *d->status_url) {
+		ok = form_add(&form, "StatusCallback", d->status_url) &&
+		    form_add(&form, "StatusCallbackMethod", "POST");
+		for (i = 0; ok && i < sizeof(events) / sizeof(events[0]); i++)
+			ok = form_add(&form, "StatusCallbackEvent", events[i]);
+	}
+	if (!ok) {
+		buf_free(&form);
+		return DL_ERR_NOMEM;
+	}
+	/* Never retried: the request may have reached Twilio and rung. */
+	err = tw_request(path, &form, 0, &ans, perr);
+	buf_free(&form);
+	if (err != DL_OK)
+		return err;
+	sid = cJSON_GetObjectItemCaseSensitive(ans, "call_sid");
+	if (!cJSON_IsString(sid) || !sid_ok(sid->valuestring)) {
+		set_perr(perr, 200, "malformed", "Twilio's answer has no call_sid.");
+		cJSON_Delete(ans);
+		return DL_ERR_IO;
+	}
+	memcpy(leg, sid->valuestring, strlen(sid->valuestring) + 1);
+	cJSON_Delete(ans);
+	return DL_OK;
+}
+
+/* POST one absolute update (safe to repeat) of a single field. */
+static enum dl_err
+tw_update(const char *path, const char *key, const char *val,
+    struct provider_error *perr)
+{
+	struct buf form = { NULL, 0, 0 };
+	enum dl_err err;
+
+	if (!form_add(&form, key, val)) {
+		buf_free(&form);
+		return DL_ERR_NOMEM;
+	}
+	err = tw_request(path, &form, 1, NULL, perr);
+	buf_free(&form);
+	return err;
+}
+
+static enum dl_err
+tw_participant(const struct provider_ref *ref, const char *leg, const char *key,
+    int on, struct provider_error *perr)
+{
+	char path[TW_URL_MAX];
+	enum dl_err err;
+
+	if (!sid_ok(ref->conference_sid) || !sid_ok(leg))
+		return DL_ERR_INVALID;
+	if ((err = tw_path(path, sizeof(path), "/Conferences/%s/Participants/%s.json",
+	    ref->conference_sid, leg)) != DL_OK)
+		return err;
+	return tw_update(path, key, on ? "true" : "false", perr);
+}
+
+static enum dl_err
+tw_mute(const struct provider_ref *ref, enum provider_party who, int muted,
+    struct provider_error *perr)
+{
+	return tw_participant(ref, who == PROVIDER_OPERATOR ? ref->operator_call_sid :
+	    ref->call_sid, "Muted", muted, perr);
+}
+
+static enum dl_err
+tw_hold(const struct provider_ref *ref, int hold, struct provider_error *perr)
+{
+	return tw_participant(ref, ref->call_sid, "Hold", hold, perr);
+}
+
+static enum dl_err
+tw_end(const struct provider_ref *ref, struct provider_error *perr)
+{
+	char path[TW_URL_MAX];
+	enum dl_err err;
+
+	if (ref->conference_sid != NULL) {
+		if (!sid_ok(ref->conference_sid))
+			return DL_ERR_INVALID;
+		if ((err = tw_path(path, sizeof(path), "/Conferences/%s.json",
+		    ref->conference_sid, NULL)) != DL_OK)
+			return err;
+		return tw_update(path, "Status", "completed", perr);
+	}
+	/* Before the conference exists only the prospect's leg can be ended. */
+	if (!sid_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if ((err = tw_path(path, sizeof(path), "/Calls/%s.json", ref->call_sid, NULL)) != DL_OK)
+		return err;
+	return tw_update(path, "Status", "canceled", perr);
+}
+
+static enum dl_err
+tw_status(const struct provider_ref *ref, struct provider_status *out,
+    struct provider_error *perr)
+{
+	const cJSON *st, *dur;
+	char path[TW_URL_MAX];
+	cJSON *ans = NULL;
+	enum dl_err err;
+
+	if (!sid_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if ((err = tw_path(path, sizeof(path), "/Calls/%s.json", ref->call_sid, NULL)) != DL_OK)
+		return err;
+	if ((err = tw_request(path, NULL, 1, &ans, perr)) != DL_OK)
+		return err;
+	st = cJSON_GetObjectItemCaseSensitive(ans, "status");
+	if (!cJSON_IsString(st) || call_status_from_twilio(st->valuestring, &out->status) != DL_OK) {
+		set_perr(perr, 200, "malformed", "Twilio's answer has no known status.");
+		cJSON_Delete(ans);
+		return DL_ERR_IO;
+	}
+	out->duration_s = -1;
+	dur = cJSON_GetObjectItemCaseSensitive(ans, "duration");
+	if (cJSON_IsNumber(dur) && dur->valuedouble >= 0 && dur->valuedouble < 1e9) {
+		out->duration_s = (long)dur->valuedouble;
+	} else if (cJSON_IsString(dur) && dur->valuestring[0] != '\0') {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(dur->valuestring, &end, 10);
+		if (errno == 0 && *end == '\0' && v >= 0)
+			out->duration_s = v;
+	}
+	cJSON_Delete(ans);
+	return DL_OK;
+}
+
+const struct provider provider_twilio = {
+	"twilio",
+	twilio_settings,
+	0,          /* real calls */
+	tw_join,
+	tw_dial,
+	tw_mute,
+	tw_hold,
+	tw_end,
+	tw_status,
+};
