@@ -75,7 +75,7 @@ find_provider(struct http_req *req, const char *name, const struct provider **p)
 	case DL_OK:
 		return 1;
 	case DL_ERR_UNSUPPORTED:
-		snprintf(msg, sizeof(msg), "The provider \"%s\" is not implemented yet.", name);
+		snprintf(msg, sizeof(msg), "The provider \"%s\" is planned but not built yet.", name);
 		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
 		return 0;
 	case DL_ERR_CONFIG:

@@ -14,7 +14,7 @@ static const struct provider *const providers[] = {
 	NULL
 };
 
-/* Providers the design names that are not implemented yet: asking for one
+/* Providers the design names that are still to be built: asking for one
  * is a clear 501, not an "unknown provider". */
 static const char *const planned[] = { "telnyx", NULL };
 
