@@ -232,6 +232,12 @@ tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
 		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK)
 			return DL_ERR_NOMEM;
+		/* libcurl silently resends a request when a reused keep-alive
+		 * connection dies before the answer, even a POST that Twilio
+		 * already received: for a dial that rings the prospect twice.
+		 * A request that must not repeat gets a connection of its own. */
+		if (!retry && curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK)
+			return DL_ERR_NOMEM;
 		if (form != NULL &&
 		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, form->s ? form->s : "") != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form->len) != CURLE_OK))
