@@ -10,13 +10,11 @@
 #include <time.h>
 
 #include "app.h"
+#include "callflow.h"
 #include "calls.h"
 #include "config.h"
 #include "phone.h"
 #include "provider.h"
-
-/* A queued call whose operator has not joined by then never dials. */
-#define OPERATOR_JOIN_TIMEOUT 20
 
 static const char *const participants[] = { "operator", "contact", NULL };
 
@@ -87,53 +85,6 @@ find_provider(struct http_req *req, const char *name, const struct provider **p)
 		    "Unknown provider; use sim, twilio or telnyx.", NULL);
 		return 0;
 	}
-}
-
-static void
-ref_of(const struct call *c, struct provider_ref *ref)
-{
-	ref->call_id = c->id;
-	ref->conference_name = c->conference_name;
-	ref->conference_sid = c->conference_sid[0] ? c->conference_sid : NULL;
-	ref->call_sid = c->call_sid[0] ? c->call_sid : NULL;
-	ref->operator_call_sid = c->operator_call_sid[0] ? c->operator_call_sid : NULL;
-	ref->dialed_unix = c->dialed_unix;
-	ref->now_unix = (long long)time(NULL);
-}
-
-/*
- * Nothing stays in flight forever: a queued call past the operator-join
- * timeout fails, and a provider that can say where a call is (always the
- * simulator; the others when asked to refresh) is asked.
- */
-static enum dl_err
-settle(struct call *c, int ask)
-{
-	const struct provider *p;
-	struct provider_ref ref;
-	struct provider_status st;
-	struct provider_error perr;
-	enum dl_err err;
-
-	if (call_status_final(c->status))
-		return DL_OK;
-	if (provider_get(c->provider, &p, NULL, 0) != DL_OK)
-		return DL_OK;
-	ref_of(c, &ref);
-	if (c->status == CALL_QUEUED && !p->simulated &&
-	    ref.now_unix - c->created_unix > OPERATOR_JOIN_TIMEOUT) {
-		if ((err = calls_fail(c->id, "operator_not_connected")) != DL_OK)
-			return err;
-		return calls_get(c->id, c);
-	}
-	if (!(ask || p->simulated) || c->dialed_unix == 0)
-		return DL_OK;
-	memset(&perr, 0, sizeof(perr));
-	if (p->status(&ref, &st, &perr) != DL_OK)
-		return DL_OK; /* the row stays as it is; a later read asks again */
-	if ((err = calls_apply(c->id, st.status, st.duration_s)) != DL_OK)
-		return err;
-	return calls_get(c->id, c);
 }
 
 static void
@@ -258,7 +209,7 @@ create_call(struct http_req *req, const struct app_who *who)
 	if (calls_active(who->user_id, active, (int)N(active), &nactive) == DL_OK) {
 		for (i = 0; i < nactive; i++)
 			if (calls_get(active[i], &c) == DL_OK)
-				settle(&c, 0);
+				callflow_settle(&c, 0);
 	}
 	in.operator_id = who->user_id;
 	in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
@@ -288,29 +239,16 @@ create_call(struct http_req *req, const struct app_who *who)
 		return;
 	}
 	identity_of(who, identity, sizeof(identity));
-	ref_of(&c, &ref);
+	callflow_ref(&c, &ref);
 	memset(&perr, 0, sizeof(perr));
 	if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
 		calls_fail(c.id, "provider_error");
 		provider_refused(req, err, &perr);
 		return;
 	}
-	/* The simulator has no browser leg to wait for: its operator is in the
-	 * room at once, so the prospect is dialed now (the others dial when the
-	 * provider reports the operator's join). */
-	if (p->simulated && !replayed && c.status == CALL_QUEUED) {
-		struct provider_dial d = { ref, c.to_phone, in.from_phone, 30, NULL };
-		char leg[PROVIDER_SID_MAX];
-
-		if ((err = p->dial(&d, leg, &perr)) != DL_OK) {
-			calls_fail(c.id, "provider_error");
-			provider_refused(req, err, &perr);
-			return;
-		}
-		if ((err = calls_dialed(c.id, leg)) != DL_OK || (err = calls_get(c.id, &c)) != DL_OK) {
-			app_error(req, err, "call");
-			return;
-		}
+	if (!replayed && (err = callflow_joined(p, &c, &perr)) != DL_OK) {
+		provider_refused(req, err, &perr);
+		return;
 	}
 	if ((tok = token_json(&c, &join)) == NULL) {
 		app_error(req, DL_ERR_NOMEM, NULL);
@@ -371,7 +309,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 	}
 	if (!find_provider(req, c.provider, &p))
 		return;
-	ref_of(&c, &ref);
+	callflow_ref(&c, &ref);
 	memset(&perr, 0, sizeof(perr));
 	if (strcmp(action, "token") == 0) {
 		struct provider_join join;
@@ -410,15 +348,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		}
 		err = p->hold(&ref, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")), &perr);
 	} else {
-		err = p->end(&ref, &perr);
-		/* The simulator sends no hang-up event: settle it here. A call
-		 * ended before it was answered is canceled. */
-		if (err == DL_OK && p->simulated) {
-			settle(&c, 1);
-			if (!call_status_final(c.status))
-				err = calls_apply(id, c.status == CALL_IN_PROGRESS ?
-				    CALL_COMPLETED : CALL_CANCELED, -1);
-		}
+		err = callflow_end(p, &c, &perr);
 	}
 	if (err != DL_OK) {
 		provider_refused(req, err, &perr);
@@ -513,7 +443,7 @@ handle(struct http_req *req)
 	} else if (load_call(req, &who, id, &c)) {
 		const char *refresh = http_query(req, "refresh");
 
-		settle(&c, refresh != NULL && strcmp(refresh, "1") == 0);
+		callflow_settle(&c, refresh != NULL && strcmp(refresh, "1") == 0);
 		send_call(req, 200, &c, NULL);
 	}
 }
