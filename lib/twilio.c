@@ -35,6 +35,9 @@
 #define TW_BODY_MAX (256 * 1024)
 #define TW_URL_MAX 512
 #define TW_DIAL_TIMEOUT 30L
+/* Seconds a kept connection may sit idle and still be used: well inside
+ * the server's own keep-alive, so a dial rarely meets a closing socket. */
+#define TW_IDLE_MAX 30L
 
 static const char *const twilio_settings[] = {
 	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SID",
@@ -43,6 +46,8 @@ static const char *const twilio_settings[] = {
 
 /* The process's one handle; NULL until the first request. */
 static CURL *tw_curl;
+/* An empty "Expect:" so a body is never held back for 100-continue. */
+static struct curl_slist *no_expect;
 
 /* A growing byte buffer, for form bodies and answers. */
 struct buf {
@@ -139,6 +144,8 @@ handle(void)
 	if (tw_curl == NULL) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return NULL;
+		if ((no_expect = curl_slist_append(NULL, "Expect:")) == NULL)
+			return NULL;
 		tw_curl = curl_easy_init();
 	}
 	return tw_curl;
@@ -183,6 +190,35 @@ parse_error(long status, const struct buf *body, struct provider_error *perr)
 	cJSON_Delete(j);
 }
 
+/* A request body that can be read once and never rewound. */
+struct once {
+	const char *s;
+	size_t len, off;
+};
+
+static size_t
+read_once(char *dst, size_t size, size_t n, void *arg)
+{
+	struct once *o = arg;
+	size_t want = size * n, left = o->len - o->off;
+
+	if (want > left)
+		want = left;
+	memcpy(dst, o->s + o->off, want);
+	o->off += want;
+	return want;
+}
+
+/* libcurl rewinds only to send the body again: refuse, so it fails. */
+static int
+seek_never(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_FAIL;
+}
+
 /*
  * One request to Twilio: GET when form is NULL, else a form POST. `path`
  * follows the API base. Retried (at most TW_ATTEMPTS) only if `retry`. On
@@ -197,6 +233,7 @@ tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
 	char url[TW_URL_MAX];
 	struct buf body = { NULL, 0, 0 };
 	enum dl_err err = DL_ERR_IO;
+	struct once once;
 	CURL *h;
 	int attempt;
 
@@ -223,6 +260,7 @@ tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
 		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, TW_IDLE_MAX) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
@@ -234,11 +272,23 @@ tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
 			return DL_ERR_NOMEM;
 		/* libcurl silently resends a request when a reused keep-alive
 		 * connection dies before the answer, even a POST that Twilio
-		 * already received: for a dial that rings the prospect twice.
-		 * A request that must not repeat gets a connection of its own. */
-		if (!retry && curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK)
-			return DL_ERR_NOMEM;
-		if (form != NULL &&
+		 * may already have acted on: for a dial that rings the prospect
+		 * twice. A request that must not repeat hands libcurl its body
+		 * through a reader that cannot rewind, so such a resend fails
+		 * (CURLE_SEND_FAIL_REWIND) instead of going out; the connection
+		 * itself is still reused, as for every other request. */
+		if (form != NULL && !retry) {
+			once.s = form->s ? form->s : "";
+			once.len = form->len;
+			once.off = 0;
+			if (curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form->len) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_once) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_READDATA, &once) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_never) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_HTTPHEADER, no_expect) != CURLE_OK)
+				return DL_ERR_NOMEM;
+		} else if (form != NULL &&
 		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, form->s ? form->s : "") != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form->len) != CURLE_OK))
 			return DL_ERR_NOMEM;
