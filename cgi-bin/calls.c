@@ -13,7 +13,6 @@
 #include "callflow.h"
 #include "calls.h"
 #include "config.h"
-#include "phone.h"
 #include "provider.h"
 
 static const char *const participants[] = { "operator", "contact", NULL };
@@ -45,56 +44,6 @@ static const struct valid_field list_params[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
-
-static void
-provider_refused(struct http_req *req, enum dl_err err, const struct provider_error *perr)
-{
-	cJSON *d = NULL;
-
-	if (perr->http_status > 0 && (d = cJSON_CreateObject()) != NULL) {
-		cJSON_AddNumberToObject(d, "provider_status", perr->http_status);
-		cJSON_AddStringToObject(d, "provider_code", perr->code);
-		cJSON_AddStringToObject(d, "provider_message", perr->message);
-	}
-	if (err == DL_ERR_INVALID)
-		http_send_error(req, 422, "provider_rejected",
-		    "The provider refused the request; details say why.", d);
-	else
-		http_send_error(req, 502, "provider_error",
-		    "The telephony provider failed to answer; try again.", d);
-}
-
-static int
-find_provider(struct http_req *req, const char *name, const struct provider **p)
-{
-	char missing[256], msg[384];
-
-	switch (provider_get(name, p, missing, sizeof(missing))) {
-	case DL_OK:
-		return 1;
-	case DL_ERR_UNSUPPORTED:
-		snprintf(msg, sizeof(msg), "The provider \"%s\" is planned but not built yet.", name);
-		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
-		return 0;
-	case DL_ERR_CONFIG:
-		snprintf(msg, sizeof(msg), "The provider \"%s\" is not configured: set %s.", name, missing);
-		http_send_error(req, 503, "provider_not_configured", msg, NULL);
-		return 0;
-	default:
-		http_send_error(req, 400, "unsupported_provider",
-		    "Unknown provider; use sim, twilio or telnyx.", NULL);
-		return 0;
-	}
-}
-
-static void
-identity_of(const struct app_who *who, char *out, size_t outsz)
-{
-	if (who->api_key)
-		snprintf(out, outsz, "api");
-	else
-		snprintf(out, outsz, "op_%lld", who->user_id);
-}
 
 static cJSON *
 token_json(const struct call *c, const struct provider_join *j)
@@ -131,45 +80,15 @@ send_call(struct http_req *req, int status, const struct call *c, cJSON *extra_k
 	cJSON_Delete(out);
 }
 
-/* A phone number from the request, as E.164; sends 422 and returns 0 if bad. */
-static int
-e164(struct http_req *req, const char *field, const char *text, char *out, size_t outsz)
-{
-	struct phone_info info;
-	enum phone_reason why = phone_parse(text, strlen(text),
-	    config_get("DIALER_DEFAULT_REGION"), &info);
-	char msg[160];
-	cJSON *d;
-
-	if (why == PHONE_OK) {
-		snprintf(out, outsz, "%s", info.e164);
-		return 1;
-	}
-	snprintf(msg, sizeof(msg), "\"%s\": %s", field, phone_reason_message(why));
-	if ((d = cJSON_CreateObject()) != NULL) {
-		cJSON_AddStringToObject(d, "field", field);
-		cJSON_AddStringToObject(d, "reason", phone_reason_code(why));
-	}
-	http_send_error(req, 422, "invalid_phone", msg, d);
-	return 0;
-}
-
 static void
 create_call(struct http_req *req, const struct app_who *who)
 {
 	const cJSON *cid, *to, *from, *prov;
 	struct valid_error verr;
 	const struct provider *p;
-	struct provider_join join;
-	struct provider_error perr;
-	struct provider_ref ref;
-	struct calls_new in;
-	struct call c;
-	char to_e164[20] = "", from_e164[20] = "", identity[64], wait[24], msg[200];
-	const char *key = http_header(req, "Idempotency-Key"), *limit;
-	long long active[16];
-	long retry_after;
-	int replayed, nactive, i;
+	struct callflow_start s;
+	char to_e164[20] = "", from_e164[20] = "";
+	const char *key = http_header(req, "Idempotency-Key");
 	cJSON *body, *tok;
 	enum dl_err err;
 
@@ -191,70 +110,32 @@ create_call(struct http_req *req, const struct app_who *who)
 		app_invalid(req, &verr);
 		return;
 	}
-	if (key != NULL && (strlen(key) == 0 || strlen(key) > 255)) {
-		http_send_error(req, 400, "invalid_idempotency_key",
-		    "Idempotency-Key must be 1 to 255 characters.", NULL);
+	if (!app_idempotency_key_ok(req, key))
 		return;
-	}
-	if (cJSON_IsString(to) && !e164(req, "to_phone", to->valuestring, to_e164, sizeof(to_e164)))
+	if (cJSON_IsString(to) && !app_phone(req, "to_phone", to->valuestring, to_e164, sizeof(to_e164)))
 		return;
 	if (cJSON_IsString(from) &&
-	    !e164(req, "from_phone", from->valuestring, from_e164, sizeof(from_e164)))
+	    !app_phone(req, "from_phone", from->valuestring, from_e164, sizeof(from_e164)))
 		return;
-	if (!find_provider(req, cJSON_IsString(prov) ? prov->valuestring :
+	if (!app_provider(req, cJSON_IsString(prov) ? prov->valuestring :
 	    provider_default_name(), &p))
 		return;
-	/* Settle the operator's earlier calls first, so a finished one does
-	 * not count against the limit of active calls. */
-	if (calls_active(who->user_id, active, (int)N(active), &nactive) == DL_OK) {
-		for (i = 0; i < nactive; i++)
-			if (calls_get(active[i], &c) == DL_OK)
-				callflow_settle(&c, 0);
-	}
-	in.operator_id = who->user_id;
-	in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
-	in.to_phone = to_e164[0] ? to_e164 : NULL;
-	in.from_phone = from_e164[0] ? from_e164 : NULL;
-	in.provider = p->name;
-	in.idempotency_key = key;
-	err = calls_create(&in, &c, &replayed, &limit, &retry_after);
-	if (err == DL_ERR_THROTTLED) {
-		snprintf(wait, sizeof(wait), "%ld", retry_after);
-		http_add_header(req, "Retry-After", wait);
-		snprintf(msg, sizeof(msg), strcmp(limit, "active_calls") == 0 ?
-		    "You already have the most active calls allowed; end it first." :
-		    strcmp(limit, "calls_per_minute") == 0 ?
-		    "Too many calls started in the last minute; wait %ld seconds." :
-		    "The team has the most active calls allowed; try again shortly.", retry_after);
-		http_send_error(req, 429, limit, msg, NULL);
+	memset(&s, 0, sizeof(s));
+	s.in.operator_id = who->user_id;
+	s.in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
+	s.in.to_phone = to_e164[0] ? to_e164 : NULL;
+	s.in.from_phone = from_e164[0] ? from_e164 : NULL;
+	s.in.provider = p->name;
+	s.in.idempotency_key = key;
+	if ((err = callflow_start(p, &s)) != DL_OK) {
+		app_start_error(req, err, &s);
 		return;
 	}
-	if (err == DL_ERR_NOTFOUND) {
-		http_send_error(req, 404, "contact_not_found",
-		    "No such contact (or its list is archived).", NULL);
-		return;
-	}
-	if (err != DL_OK) {
-		app_error(req, err, "call");
-		return;
-	}
-	identity_of(who, identity, sizeof(identity));
-	callflow_ref(&c, &ref);
-	memset(&perr, 0, sizeof(perr));
-	if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
-		calls_fail(c.id, "provider_error");
-		provider_refused(req, err, &perr);
-		return;
-	}
-	if (!replayed && (err = callflow_joined(p, &c, &perr)) != DL_OK) {
-		provider_refused(req, err, &perr);
-		return;
-	}
-	if ((tok = token_json(&c, &join)) == NULL) {
+	if ((tok = token_json(&s.call, &s.join)) == NULL) {
 		app_error(req, DL_ERR_NOMEM, NULL);
 		return;
 	}
-	send_call(req, replayed ? 200 : 201, &c, tok);
+	send_call(req, s.replayed ? 200 : 201, &s.call, tok);
 }
 
 /* The call, if `who` may see it; else a 404 that reveals nothing. */
@@ -307,7 +188,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		send_call(req, 200, &c, NULL);
 		return;
 	}
-	if (!find_provider(req, c.provider, &p))
+	if (!app_provider(req, c.provider, &p))
 		return;
 	callflow_ref(&c, &ref);
 	memset(&perr, 0, sizeof(perr));
@@ -316,9 +197,9 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		char identity[64];
 		cJSON *tok;
 
-		identity_of(who, identity, sizeof(identity));
+		callflow_identity(who->user_id, identity, sizeof(identity));
 		if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
-			provider_refused(req, err, &perr);
+			app_provider_error(req, err, &perr);
 			return;
 		}
 		if ((tok = token_json(&c, &join)) == NULL) {
@@ -351,7 +232,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		err = callflow_end(p, &c, &perr);
 	}
 	if (err != DL_OK) {
-		provider_refused(req, err, &perr);
+		app_provider_error(req, err, &perr);
 		return;
 	}
 	if ((err = calls_get(id, &c)) != DL_OK) {

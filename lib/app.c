@@ -7,6 +7,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "phone.h"
 
 static int config_ok;
 
@@ -279,4 +280,101 @@ app_set_session_cookie(struct http_req *req, const char *token)
 	    token != NULL ? token : "", token != NULL ? max : 0L,
 	    secure ? "; Secure" : "");
 	http_add_header(req, "Set-Cookie", cookie);
+}
+
+void
+app_provider_error(struct http_req *req, enum dl_err err, const struct provider_error *perr)
+{
+	cJSON *d = NULL;
+
+	if (perr->http_status > 0 && (d = cJSON_CreateObject()) != NULL) {
+		cJSON_AddNumberToObject(d, "provider_status", perr->http_status);
+		cJSON_AddStringToObject(d, "provider_code", perr->code);
+		cJSON_AddStringToObject(d, "provider_message", perr->message);
+	}
+	if (err == DL_ERR_INVALID)
+		http_send_error(req, 422, "provider_rejected",
+		    "The provider refused the request; details say why.", d);
+	else
+		http_send_error(req, 502, "provider_error",
+		    "The telephony provider failed to answer; try again.", d);
+}
+
+int
+app_provider(struct http_req *req, const char *name, const struct provider **p)
+{
+	char missing[256], msg[384];
+
+	switch (provider_get(name, p, missing, sizeof(missing))) {
+	case DL_OK:
+		return 1;
+	case DL_ERR_UNSUPPORTED:
+		snprintf(msg, sizeof(msg), "The provider \"%s\" is planned but not built yet.", name);
+		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
+		return 0;
+	case DL_ERR_CONFIG:
+		snprintf(msg, sizeof(msg), "The provider \"%s\" is not configured: set %s.", name, missing);
+		http_send_error(req, 503, "provider_not_configured", msg, NULL);
+		return 0;
+	default:
+		http_send_error(req, 400, "unsupported_provider",
+		    "Unknown provider; use sim, twilio or telnyx.", NULL);
+		return 0;
+	}
+}
+
+int
+app_phone(struct http_req *req, const char *field, const char *text, char *out, size_t outsz)
+{
+	struct phone_info info;
+	enum phone_reason why = phone_parse(text, strlen(text),
+	    config_get("DIALER_DEFAULT_REGION"), &info);
+	char msg[160];
+	cJSON *d;
+
+	if (why == PHONE_OK) {
+		snprintf(out, outsz, "%s", info.e164);
+		return 1;
+	}
+	snprintf(msg, sizeof(msg), "\"%s\": %s", field, phone_reason_message(why));
+	if ((d = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(d, "field", field);
+		cJSON_AddStringToObject(d, "reason", phone_reason_code(why));
+	}
+	http_send_error(req, 422, "invalid_phone", msg, d);
+	return 0;
+}
+
+int
+app_idempotency_key_ok(struct http_req *req, const char *key)
+{
+	if (key == NULL || (*key != '\0' && strlen(key) <= 255))
+		return 1;
+	http_send_error(req, 400, "invalid_idempotency_key",
+	    "Idempotency-Key must be 1 to 255 characters.", NULL);
+	return 0;
+}
+
+void
+app_start_error(struct http_req *req, enum dl_err err, const struct callflow_start *s)
+{
+	char wait[24], msg[200];
+
+	if (s->provider_failed) {
+		app_provider_error(req, err, &s->perr);
+	} else if (err == DL_ERR_THROTTLED) {
+		snprintf(wait, sizeof(wait), "%ld", s->retry_after);
+		http_add_header(req, "Retry-After", wait);
+		snprintf(msg, sizeof(msg), strcmp(s->limit, "active_calls") == 0 ?
+		    "You already have the most active calls allowed; end it first." :
+		    strcmp(s->limit, "calls_per_minute") == 0 ?
+		    "Too many calls started in the last minute; wait %ld seconds." :
+		    "The team has the most active calls allowed; try again shortly.", s->retry_after);
+		http_send_error(req, 429, s->limit, msg, NULL);
+	} else if (err == DL_ERR_NOTFOUND) {
+		http_send_error(req, 404, "contact_not_found",
+		    "No such contact (or its list is archived).", NULL);
+	} else {
+		app_error(req, err, "call");
+	}
 }

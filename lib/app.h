@@ -12,6 +12,8 @@
 #include <cjson/cJSON.h>
 
 #include "auth.h"
+#include "callflow.h"
+#include "provider.h"
 #include "http.h"
 #include "valid.h"
 
@@ -63,5 +65,26 @@ int app_path_id(const char *path, const char *prefix, long long *id);
 
 /* A configured whole-number limit (e.g. DIALER_BODY_LIMIT). */
 long app_limit(const char *key, long dflt);
+
+/* 1 with *p set to the provider called `name`; else 0, after sending why
+ * not: 400 unsupported_provider, 501 provider_not_implemented, 503
+ * provider_not_configured naming the missing settings. */
+int app_provider(struct http_req *req, const char *name, const struct provider **p);
+/* The provider failed: 422 provider_rejected when it refused (its code
+ * and message in details), else 502 provider_error. */
+void app_provider_error(struct http_req *req, enum dl_err err,
+    const struct provider_error *perr);
+
+/* A phone number from the request into E.164 (DIALER_DEFAULT_REGION for
+ * national numbers); sends 422 invalid_phone and returns 0 if it is not one. */
+int app_phone(struct http_req *req, const char *field, const char *text, char *out,
+    size_t outsz);
+
+/* 1 for no Idempotency-Key or a usable one; else sends 400 and returns 0. */
+int app_idempotency_key_ok(struct http_req *req, const char *key);
+/* Answer a failed callflow_start: the provider's error, 429 with
+ * Retry-After naming the limit, 404 contact_not_found, or app_error. */
+void app_start_error(struct http_req *req, enum dl_err err,
+    const struct callflow_start *s);
 
 #endif

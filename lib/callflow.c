@@ -1,7 +1,42 @@
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "callflow.h"
+#include "config.h"
+#include "log.h"
+
+#define HOOK_URL_MAX 512
+
+void
+callflow_identity(long long operator_id, char *out, size_t outsz)
+{
+	if (operator_id == 0)
+		snprintf(out, outsz, "api");
+	else
+		snprintf(out, outsz, "op_%lld", operator_id);
+}
+
+enum dl_err
+callflow_hook_url(const struct provider *p, const char *kind, long long call_id,
+    char *out, size_t outsz)
+{
+	const char *base = config_get("DIALER_PUBLIC_URL");
+	size_t n;
+	int w;
+
+	if (base == NULL)
+		return DL_ERR_CONFIG;
+	n = strlen(base);
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if (call_id > 0)
+		w = snprintf(out, outsz, "%.*s/api/v1/%s/%s?call=%lld", (int)n, base, p->name,
+		    kind, call_id);
+	else
+		w = snprintf(out, outsz, "%.*s/api/v1/%s/%s", (int)n, base, p->name, kind);
+	return w < 0 || (size_t)w >= outsz ? DL_ERR_TOOBIG : DL_OK;
+}
 
 void
 callflow_ref(const struct call *c, struct provider_ref *ref)
@@ -26,15 +61,17 @@ callflow_settle(struct call *c, int ask)
 
 	if (call_status_final(c->status))
 		return DL_OK;
-	if (provider_get(c->provider, &p, NULL, 0) != DL_OK)
-		return DL_OK;
 	callflow_ref(c, &ref);
-	if (c->status == CALL_QUEUED && !p->simulated &&
+	/* Whatever the provider: a call still queued this long, with no dial
+	 * under way, never rang and never will. */
+	if (c->status == CALL_QUEUED && !c->dial_claimed &&
 	    ref.now_unix - c->created_unix > CALLFLOW_OPERATOR_JOIN_TIMEOUT) {
 		if ((err = calls_fail(c->id, "operator_not_connected")) != DL_OK)
 			return err;
 		return calls_get(c->id, c);
 	}
+	if (provider_get(c->provider, &p, NULL, 0) != DL_OK)
+		return DL_OK;
 	if (!(ask || p->simulated) || c->dialed_unix == 0)
 		return DL_OK;
 	memset(&perr, 0, sizeof(perr));
@@ -45,27 +82,104 @@ callflow_settle(struct call *c, int ask)
 	return calls_get(c->id, c);
 }
 
-enum dl_err
-callflow_joined(const struct provider *p, struct call *c, struct provider_error *perr)
+/* Ring the prospect; the call fails with provider_error if the provider
+ * will not. Status events come back to our call-status hook. */
+static enum dl_err
+dial_prospect(const struct provider *p, struct call *c, int first,
+    struct provider_error *perr)
 {
+	char status_url[HOOK_URL_MAX], conf_url[HOOK_URL_MAX], masked[24];
 	struct provider_dial d;
 	char leg[PROVIDER_SID_MAX];
 	enum dl_err err;
 
-	if (!p->simulated || c->status != CALL_QUEUED)
-		return DL_OK;
 	memset(&d, 0, sizeof(d));
 	callflow_ref(c, &d.ref);
 	d.to = c->to_phone;
 	d.from = c->from_phone[0] ? c->from_phone : NULL;
 	d.timeout_s = CALLFLOW_DIAL_TIMEOUT;
+	d.prospect_first = first;
+	/* The simulator is called back by nobody: it needs no URLs. */
+	if (callflow_hook_url(p, "call-status", c->id, status_url, sizeof(status_url)) == DL_OK)
+		d.status_url = status_url;
+	if (callflow_hook_url(p, "conference-status", 0, conf_url, sizeof(conf_url)) == DL_OK)
+		d.conference_url = conf_url;
 	if ((err = p->dial(&d, leg, perr)) != DL_OK) {
+		log_mask_phone(c->to_phone, masked, sizeof(masked));
+		log_line("call=%lld provider=%s dial to %s failed: %s %s", c->id, p->name, masked,
+		    dl_strerror(err), perr->code);
 		calls_fail(c->id, "provider_error");
+		calls_get(c->id, c);
 		return err;
 	}
 	if ((err = calls_dialed(c->id, leg)) != DL_OK)
 		return err;
 	return calls_get(c->id, c);
+}
+
+enum dl_err
+callflow_joined(const struct provider *p, struct call *c, struct provider_error *perr)
+{
+	int won;
+	enum dl_err err;
+
+	if (!p->simulated || c->status != CALL_QUEUED)
+		return DL_OK;
+	if ((err = calls_claim_dial(c->id, &won)) != DL_OK || !won)
+		return err;
+	return dial_prospect(p, c, 0, perr);
+}
+
+enum dl_err
+callflow_dial_first(const struct provider *p, struct call *c, struct provider_error *perr)
+{
+	int won;
+	enum dl_err err;
+
+	if ((err = calls_claim_dial(c->id, &won)) != DL_OK || !won)
+		return err;
+	return dial_prospect(p, c, 1, perr);
+}
+
+enum dl_err
+callflow_start(const struct provider *p, struct callflow_start *s)
+{
+	long long active[16];
+	struct provider_ref ref;
+	char identity[64];
+	struct call c;
+	enum dl_err err;
+	int i, n;
+
+	s->replayed = 0;
+	s->limit = NULL;
+	s->retry_after = 0;
+	s->provider_failed = 0;
+	memset(&s->perr, 0, sizeof(s->perr));
+	if (calls_active(s->in.operator_id, active, (int)(sizeof(active) / sizeof(active[0])),
+	    &n) == DL_OK) {
+		for (i = 0; i < n; i++)
+			if (calls_get(active[i], &c) == DL_OK)
+				callflow_settle(&c, 0);
+	}
+	if ((err = calls_create(&s->in, &s->call, &s->replayed, &s->limit,
+	    &s->retry_after)) != DL_OK)
+		return err;
+	callflow_identity(s->in.operator_id, identity, sizeof(identity));
+	callflow_ref(&s->call, &ref);
+	if ((err = p->join(&ref, identity, &s->join, &s->perr)) != DL_OK) {
+		s->provider_failed = 1;
+		if (!s->replayed)
+			calls_fail(s->call.id, "provider_error");
+		return err;
+	}
+	if (s->replayed)
+		return DL_OK;
+	err = s->prospect_first ? callflow_dial_first(p, &s->call, &s->perr) :
+	    callflow_joined(p, &s->call, &s->perr);
+	if (err != DL_OK && call_status_final(s->call.status))
+		s->provider_failed = 1;
+	return err;
 }
 
 enum dl_err
@@ -86,4 +200,122 @@ callflow_end(const struct provider *p, struct call *c, struct provider_error *pe
 			return err;
 	}
 	return calls_get(c->id, c);
+}
+
+/* The operator's browser leg asks to enter a conference: only its owner's
+ * leg, only while the call is live. */
+static enum dl_err
+on_operator_connect(const struct provider *p, const struct provider_event *ev,
+    struct call *c, int found, struct provider_reply *reply)
+{
+	char identity[64], conf_url[HOOK_URL_MAX];
+	struct provider_ref ref;
+	enum dl_err err;
+
+	if (found && (err = callflow_settle(c, 0)) != DL_OK)
+		return err;
+	callflow_identity(c->operator_id, identity, sizeof(identity));
+	if (!found || call_status_final(c->status) || strcmp(ev->identity, identity) != 0) {
+		log_line("call=%lld provider=%s refused a leg joining conference %s",
+		    found ? c->id : 0, p->name, found ? c->conference_name : "(unknown)");
+		return p->admit(ev, NULL, NULL, reply);
+	}
+	if ((err = calls_set_operator_leg(c->id, ev->call_sid)) != DL_OK ||
+	    (err = calls_get(c->id, c)) != DL_OK)
+		return err;
+	callflow_ref(c, &ref);
+	if ((err = callflow_hook_url(p, "conference-status", 0, conf_url, sizeof(conf_url))) != DL_OK)
+		return err;
+	return p->admit(ev, &ref, conf_url, reply);
+}
+
+/* Someone entered the room. The operator's leg is the signal to ring the
+ * prospect: they answer to a person, never to dead air. */
+static enum dl_err
+on_join(const struct provider *p, const struct provider_event *ev, struct call *c)
+{
+	struct provider_error perr;
+	struct provider_ref ref;
+	enum dl_err err;
+	int won;
+
+	if (strcmp(ev->call_sid, c->operator_call_sid) != 0)
+		return DL_OK;
+	if ((err = callflow_settle(c, 0)) != DL_OK)
+		return err;
+	if (c->status != CALL_QUEUED)
+		return DL_OK;
+	if ((err = calls_claim_dial(c->id, &won)) != DL_OK || !won)
+		return err;
+	memset(&perr, 0, sizeof(perr));
+	if (dial_prospect(p, c, 0, &perr) == DL_OK)
+		return DL_OK;
+	/* Nobody will join: let the operator's leg go rather than sit alone. */
+	callflow_ref(c, &ref);
+	memset(&perr, 0, sizeof(perr));
+	if (p->end(&ref, &perr) != DL_OK)
+		log_line("call=%lld provider=%s could not end the conference: %s", c->id,
+		    p->name, perr.code);
+	return DL_OK;
+}
+
+enum dl_err
+callflow_webhook(const struct provider *p, const struct provider_event *ev,
+    long long hint, const char *body, size_t bodylen, struct provider_reply *reply)
+{
+	struct calls_event_in rec;
+	struct call c;
+	enum dl_err err = DL_OK;
+	int found = 0, fresh;
+
+	memset(reply, 0, sizeof(*reply));
+	memset(&c, 0, sizeof(c));
+	if (ev->type == PROVIDER_EV_LEG_STATUS && hint > 0)
+		err = calls_get(hint, &c);
+	else if (ev->conference_name[0] != '\0')
+		err = calls_find_conference(ev->conference_name, &c);
+	else
+		err = DL_ERR_NOTFOUND;
+	if (err == DL_OK)
+		found = strcmp(c.provider, p->name) == 0;
+	else if (err != DL_ERR_NOTFOUND)
+		return err;
+	/* A status for a leg that is not this call's prospect (a stale URL,
+	 * a leg from an earlier dial) belongs to no call. */
+	if (found && ev->type == PROVIDER_EV_LEG_STATUS && c.call_sid[0] != '\0' &&
+	    strcmp(c.call_sid, ev->call_sid) != 0)
+		found = 0;
+	rec.call_id = found ? c.id : 0;
+	rec.provider = p->name;
+	rec.key = ev->key;
+	rec.type = ev->name;
+	rec.body = body;
+	rec.bodylen = bodylen;
+	if ((err = calls_event(&rec, &fresh)) != DL_OK)
+		return err;
+	/* Repeats are applied again: every step below is idempotent (status
+	 * moves only forward, the dial is claimed once), so a delivery whose
+	 * first attempt died half-way still completes. */
+	if (ev->type == PROVIDER_EV_OPERATOR_CONNECT)
+		return on_operator_connect(p, ev, &c, found, reply);
+	if (!found)
+		return DL_OK;
+	if (ev->conference_sid[0] != '\0' && c.conference_sid[0] == '\0') {
+		if ((err = calls_set_conference_sid(c.id, ev->conference_sid)) != DL_OK ||
+		    (err = calls_get(c.id, &c)) != DL_OK)
+			return err;
+	}
+	switch (ev->type) {
+	case PROVIDER_EV_PARTICIPANT_JOIN:
+		return on_join(p, ev, &c);
+	case PROVIDER_EV_CONFERENCE_END:
+		/* The operator left before the prospect was rung. */
+		if (c.status == CALL_QUEUED)
+			return calls_apply(c.id, CALL_CANCELED, -1);
+		return DL_OK;
+	case PROVIDER_EV_LEG_STATUS:
+		return calls_apply(c.id, ev->status, ev->duration_s);
+	default:
+		return DL_OK;
+	}
 }

@@ -16,6 +16,16 @@
 /* How long the prospect's phone rings before no-answer. */
 #define CALLFLOW_DIAL_TIMEOUT 30
 
+/* The identity a call's operator joins as: "op_<user id>", or "api" for
+ * the API key (operator_id 0). */
+void callflow_identity(long long operator_id, char *out, size_t outsz);
+
+/* DIALER_PUBLIC_URL + "/api/v1/<provider>/<kind>", with "?call=<id>" when
+ * call_id > 0. DL_ERR_CONFIG without DIALER_PUBLIC_URL, DL_ERR_TOOBIG
+ * when it does not fit. */
+enum dl_err callflow_hook_url(const struct provider *p, const char *kind,
+    long long call_id, char *out, size_t outsz);
+
 /* What the provider needs to know of the call, judged by the clock now. */
 void callflow_ref(const struct call *c, struct provider_ref *ref);
 
@@ -42,5 +52,48 @@ enum dl_err callflow_joined(const struct provider *p, struct call *c,
  * *c is reloaded. */
 enum dl_err callflow_end(const struct provider *p, struct call *c,
     struct provider_error *perr);
+
+/* Starting a call: what goes in, and everything that comes out. */
+struct callflow_start {
+	struct calls_new in;
+	int prospect_first;          /* the seed's order: ring the prospect at once */
+	struct call call;            /* the call (an earlier one when replayed) */
+	struct provider_join join;   /* the operator's credentials */
+	int replayed;                /* the Idempotency-Key was seen: nothing new */
+	const char *limit;           /* DL_ERR_THROTTLED: which limit */
+	long retry_after;            /* DL_ERR_THROTTLED: seconds */
+	int provider_failed;         /* the error came from the provider: perr says */
+	struct provider_error perr;
+};
+
+/*
+ * Create a call for s->in (after settling the operator's earlier calls, so
+ * a finished one does not count against the limits), issue the operator's
+ * join credentials as callflow_identity(), and dial as the provider's
+ * order wants (callflow_joined, or callflow_dial_first). DL_ERR_THROTTLED
+ * and DL_ERR_NOTFOUND (no such contact) as calls_create. When the provider
+ * fails, the call fails with provider_error and s->provider_failed is set.
+ */
+enum dl_err callflow_start(const struct provider *p, struct callflow_start *s);
+
+/*
+ * The seed's order (the /aicallgo initiate route): dial the prospect
+ * first, into a conference their leg creates; the operator joins after.
+ * On a provider error the call fails with provider_error. *c is reloaded.
+ */
+enum dl_err callflow_dial_first(const struct provider *p, struct call *c,
+    struct provider_error *perr);
+
+/*
+ * Apply a verified webhook event (call-lifecycle.md) and keep it in
+ * call_events. `hint` is the call id our own callback URL carried (0:
+ * none). The operator's join into the conference is what dials the
+ * prospect, exactly once however often it is delivered. *reply is what to
+ * answer the webhook with (content_type "" for 204): for OPERATOR_CONNECT
+ * the provider's document joining the leg, or refusing it when the leg is
+ * not the owner's, the call is unknown or over.
+ */
+enum dl_err callflow_webhook(const struct provider *p, const struct provider_event *ev,
+    long long hint, const char *body, size_t bodylen, struct provider_reply *reply);
 
 #endif

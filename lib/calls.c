@@ -23,7 +23,8 @@ static const char sql_get[] =
     "call_sid, operator_call_sid, to_phone, from_phone, status, failure_reason, "
     "outcome, notes, created_at, dialed_at, answered_at, ended_at, "
     "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
-    "CAST(strftime('%s', created_at) AS INTEGER) FROM calls WHERE id = ?1";
+    "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL "
+    "FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -66,6 +67,7 @@ calls_get(long long id, struct call *c)
 	c->duration_s = sqlite3_column_type(st, 19) == SQLITE_NULL ? -1 :
 	    (long)sqlite3_column_int64(st, 19);
 	c->created_unix = sqlite3_column_int64(st, 20);
+	c->dial_claimed = sqlite3_column_int(st, 21);
 	sqlite3_reset(st);
 	return DL_OK;
 }
@@ -332,6 +334,113 @@ enum dl_err
 calls_fail(long long id, const char *reason)
 {
 	return move(id, CALL_FAILED, -1, reason);
+}
+
+/* --- webhooks -------------------------------------------------------- */
+
+static const char sql_find_conference[] =
+    "SELECT id FROM calls WHERE conference_name = ?1 "
+    "UNION ALL SELECT id FROM calls WHERE conference_sid = ?1 LIMIT 1";
+
+enum dl_err
+calls_find_conference(const char *conference, struct call *out)
+{
+	sqlite3_stmt *st;
+	long long id;
+	int rc;
+
+	if (conference == NULL || *conference == '\0')
+		return DL_ERR_NOTFOUND;
+	if ((st = db_stmt(sql_find_conference)) == NULL)
+		return DL_ERR_DB;
+	db_bind_text(st, 1, conference);
+	rc = sqlite3_step(st);
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+	return calls_get(id, out);
+}
+
+static const char sql_set_conference_sid[] =
+    "UPDATE calls SET conference_sid = ?2, updated_at = " NOW " "
+    "WHERE id = ?1 AND conference_sid IS NULL";
+static const char sql_set_operator_leg[] =
+    "UPDATE calls SET operator_call_sid = ?2, updated_at = " NOW " WHERE id = ?1";
+
+static enum dl_err
+set_text(const char *sql, long long id, const char *value)
+{
+	sqlite3_stmt *st = db_stmt(sql);
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, value);
+	return db_exec_stmt(st);
+}
+
+enum dl_err
+calls_set_conference_sid(long long id, const char *conference_sid)
+{
+	return set_text(sql_set_conference_sid, id, conference_sid);
+}
+
+enum dl_err
+calls_set_operator_leg(long long id, const char *call_sid)
+{
+	return set_text(sql_set_operator_leg, id, call_sid);
+}
+
+static const char sql_claim_dial[] =
+    "UPDATE calls SET dial_claimed_at = " NOW ", updated_at = " NOW " "
+    "WHERE id = ?1 AND status = 'queued' AND dial_claimed_at IS NULL";
+
+enum dl_err
+calls_claim_dial(long long id, int *won)
+{
+	sqlite3_stmt *st = db_stmt(sql_claim_dial);
+	enum dl_err err;
+
+	*won = 0;
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		return err;
+	*won = sqlite3_changes(db_conn()) == 1;
+	return DL_OK;
+}
+
+static const char sql_event[] =
+    "INSERT INTO call_events (call_id, provider, event_key, event_type, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider, event_key) DO NOTHING";
+
+enum dl_err
+calls_event(const struct calls_event_in *in, int *fresh)
+{
+	sqlite3_stmt *st = db_stmt(sql_event);
+	enum dl_err err;
+
+	*fresh = 0;
+	if (st == NULL)
+		return DL_ERR_DB;
+	if (in->call_id > 0)
+		sqlite3_bind_int64(st, 1, in->call_id);
+	else
+		sqlite3_bind_null(st, 1);
+	db_bind_text(st, 2, in->provider);
+	db_bind_text(st, 3, in->key);
+	db_bind_text(st, 4, in->type);
+	if (sqlite3_bind_text(st, 5, in->body != NULL ? in->body : "", (int)in->bodylen,
+	    SQLITE_TRANSIENT) != SQLITE_OK) {
+		sqlite3_reset(st);
+		return DL_ERR_NOMEM;
+	}
+	if ((err = db_exec_stmt(st)) != DL_OK)
+		return err;
+	*fresh = sqlite3_changes(db_conn()) == 1;
+	return DL_OK;
 }
 
 /* --- logging --------------------------------------------------------- */

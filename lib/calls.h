@@ -36,6 +36,7 @@ struct call {
 	long long created_unix;
 	long long dialed_unix;       /* 0 when not dialed */
 	long duration_s;             /* -1 when unknown */
+	int dial_claimed;            /* the prospect's dial is under way or done */
 };
 
 struct calls_new {
@@ -69,6 +70,33 @@ enum dl_err calls_apply(long long id, enum call_status status, long duration_s);
 
 /* Fail a call that is not final yet, with a reason. */
 enum dl_err calls_fail(long long id, const char *reason);
+
+/* The call whose conference is `conference`: our name or the provider's
+ * id. DL_ERR_NOTFOUND when none. */
+enum dl_err calls_find_conference(const char *conference, struct call *out);
+
+/* Learned from the provider: its conference id (kept once set) and the
+ * operator's leg (replaced: a reconnecting browser gets a new leg). */
+enum dl_err calls_set_conference_sid(long long id, const char *conference_sid);
+enum dl_err calls_set_operator_leg(long long id, const char *call_sid);
+
+/* Take the call's one right to dial the prospect: *won is 1 for exactly
+ * one caller, and only while the call is queued. A claim is never given
+ * back: a dial that failed fails the call. */
+enum dl_err calls_claim_dial(long long id, int *won);
+
+/* A provider's raw event, kept in call_events. */
+struct calls_event_in {
+	long long call_id;           /* 0 when it matched no call */
+	const char *provider;
+	const char *key;             /* the same for every delivery of one event */
+	const char *type;
+	const char *body;
+	size_t bodylen;
+};
+
+/* Keep an event; *fresh is 0 when it had been kept before (a repeat). */
+enum dl_err calls_event(const struct calls_event_in *in, int *fresh);
 
 /* Record the operator's outcome and notes (again: replaced, never
  * duplicated) and update the contact's status, last outcome and last

@@ -78,6 +78,14 @@ http_path(const struct http_req *req)
 }
 
 const char *
+http_query_string(const struct http_req *req)
+{
+	const char *qs = param(req, "QUERY_STRING");
+
+	return qs != NULL ? qs : "";
+}
+
+const char *
 http_header(const struct http_req *req, const char *name)
 {
 	char var[128];

@@ -32,6 +32,9 @@ int http_serve(http_handler handler);
 const char *http_method(const struct http_req *req);   /* "GET", ... */
 /* The path of the URL, without the query ("/api/v1/lists/3"). */
 const char *http_path(const struct http_req *req);
+/* The raw query string as sent (still encoded), "" when none: what a
+ * webhook signature covers. */
+const char *http_query_string(const struct http_req *req);
 /* A request header by its HTTP name ("X-API-Key"), or NULL. */
 const char *http_header(const struct http_req *req, const char *name);
 /* A query-string parameter (first occurrence, decoded), or NULL. A

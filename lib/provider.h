@@ -32,13 +32,59 @@ struct provider_ref {
 	long long now_unix;          /* the clock to judge by (injectable for tests) */
 };
 
-/* Dial the prospect into the conference the operator is already in. */
+/* Dial the prospect into the conference the operator is already in, or
+ * (prospect_first, the seed's order) into one that does not exist yet. */
 struct provider_dial {
 	struct provider_ref ref;
 	const char *to;              /* E.164 */
 	const char *from;            /* E.164 caller id */
 	long timeout_s;              /* ring this long before no-answer */
-	const char *status_url;      /* absolute URL of our status webhook */
+	const char *status_url;      /* absolute URL of our leg-status webhook */
+	int prospect_first;          /* the conference is made by this leg */
+	const char *conference_url;  /* prospect_first: our conference-event webhook */
+};
+
+/* A webhook as it reached us, for the provider to verify and read. */
+struct provider_webhook {
+	const char *kind;            /* the last path segment: "voice", "call-status", ... */
+	const char *url;             /* the public URL it was sent to, query included */
+	/* A request header by name, NULL when absent. */
+	const char *(*header)(void *arg, const char *name);
+	void *header_arg;
+	const char *media_type;      /* lower-case, without parameters */
+	const char *body;            /* NUL-terminated */
+	size_t bodylen;
+	long long now_unix;
+};
+
+enum provider_event_type {
+	PROVIDER_EV_IGNORED = 0,     /* genuine, but nothing we act on */
+	PROVIDER_EV_OPERATOR_CONNECT,/* the operator's leg asks to enter conference_name */
+	PROVIDER_EV_CONFERENCE_START,
+	PROVIDER_EV_PARTICIPANT_JOIN,/* call_sid entered the conference */
+	PROVIDER_EV_PARTICIPANT_LEAVE,
+	PROVIDER_EV_CONFERENCE_END,
+	PROVIDER_EV_LEG_STATUS       /* call_sid (the prospect's leg) moved to status */
+};
+
+/* What a webhook said, in our words. Empty strings when not given. */
+struct provider_event {
+	enum provider_event_type type;
+	char key[160];               /* the same for every delivery of this event */
+	char name[48];               /* the provider's word for it, for call_events */
+	char conference_name[48];
+	char conference_sid[PROVIDER_SID_MAX];
+	char call_sid[PROVIDER_SID_MAX];
+	char identity[128];          /* OPERATOR_CONNECT: who the browser leg is */
+	enum call_status status;     /* LEG_STATUS */
+	long duration_s;             /* -1 when not given */
+};
+
+/* The body that answers a webhook (TwiML for Twilio's voice URL). */
+struct provider_reply {
+	char content_type[48];       /* "" for no body (204) */
+	char body[2048];
+	size_t len;
 };
 
 /* The operator's browser leg: what the voice SDK needs to connect. */
@@ -90,6 +136,16 @@ struct provider {
 	/* Ask the provider where the prospect's leg is now. */
 	enum dl_err (*status)(const struct provider_ref *ref, struct provider_status *out,
 	    struct provider_error *perr);
+	/* Verify a webhook's signature and read it into *ev. DL_ERR_AUTH when
+	 * the signature is missing or wrong, DL_ERR_NOTFOUND for a kind this
+	 * provider does not send, DL_ERR_INVALID for a malformed body,
+	 * DL_ERR_UNSUPPORTED for its media type. */
+	enum dl_err (*webhook)(const struct provider_webhook *in, struct provider_event *ev);
+	/* Answer an OPERATOR_CONNECT: put the leg in ref->conference_name
+	 * (events about the room go to conference_url), or refuse it when ref
+	 * is NULL. */
+	enum dl_err (*admit)(const struct provider_event *ev, const struct provider_ref *ref,
+	    const char *conference_url, struct provider_reply *out);
 };
 
 /*

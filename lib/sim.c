@@ -100,6 +100,22 @@ sim_status(const struct provider_ref *ref, struct provider_status *out,
 	return DL_OK;
 }
 
+/* Nothing outside calls the simulator back. */
+static enum dl_err
+sim_webhook(const struct provider_webhook *in, struct provider_event *ev)
+{
+	(void)in, (void)ev;
+	return DL_ERR_NOTFOUND;
+}
+
+static enum dl_err
+sim_admit(const struct provider_event *ev, const struct provider_ref *ref,
+    const char *conference_url, struct provider_reply *out)
+{
+	(void)ev, (void)ref, (void)conference_url, (void)out;
+	return DL_ERR_UNSUPPORTED;
+}
+
 const struct provider provider_sim = {
 	"sim",
 	NULL,       /* needs no settings */
@@ -110,4 +126,6 @@ const struct provider provider_sim = {
 	sim_hold,
 	sim_end,
 	sim_status,
+	sim_webhook,
+	sim_admit,
 };

@@ -25,6 +25,8 @@
 #include "provider.h"
 #include "secure.h"
 #include "token.h"
+#include "twiliosig.h"
+#include "xml.h"
 
 #define TW_DEFAULT_BASE "https://api.twilio.com"
 #define TW_API "/2010-04-01/Accounts/"
@@ -41,7 +43,7 @@
 
 static const char *const twilio_settings[] = {
 	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SID",
-	"TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", NULL
+	"TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "DIALER_PUBLIC_URL", NULL
 };
 
 /* The process's one handle; NULL until the first request. */
@@ -376,6 +378,33 @@ tw_join(const struct provider_ref *ref, const char *identity,
 	return DL_OK;
 }
 
+/* The TwiML that puts a leg into our conference; events about the room go
+ * to `events_url`. The leg that leaves ends it: nobody is left talking to
+ * an empty room. */
+static enum dl_err
+conference_twiml(const char *name, const char *events_url, char *out, size_t outsz)
+{
+	size_t len = 0;
+	enum dl_err err;
+
+	out[0] = '\0';
+	if ((err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial>"
+	    "<Conference beep=\"false\" startConferenceOnEnter=\"true\" "
+	    "endConferenceOnExit=\"true\"", out, outsz, &len)) != DL_OK)
+		return err;
+	if (events_url != NULL && *events_url != '\0' &&
+	    ((err = xml_raw(" statusCallback=\"", out, outsz, &len)) != DL_OK ||
+	    (err = xml_escape(events_url, out, outsz, &len)) != DL_OK ||
+	    (err = xml_raw("\" statusCallbackMethod=\"POST\" "
+	    "statusCallbackEvent=\"start end join leave\"", out, outsz, &len)) != DL_OK))
+		return err;
+	if ((err = xml_raw(">", out, outsz, &len)) != DL_OK ||
+	    (err = xml_escape(name, out, outsz, &len)) != DL_OK ||
+	    (err = xml_raw("</Conference></Dial></Response>", out, outsz, &len)) != DL_OK)
+		return err;
+	return DL_OK;
+}
+
 static enum dl_err
 tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
     struct provider_error *perr)
@@ -384,7 +413,7 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	const char *from = d->from != NULL && *d->from ? d->from : config_get("TWILIO_CALLER_ID");
 	const cJSON *sid;
 	struct buf form = { NULL, 0, 0 };
-	char path[TW_URL_MAX], timeout[24];
+	char path[TW_URL_MAX], timeout[24], twiml[1024];
 	cJSON *ans = NULL;
 	enum dl_err err;
 	size_t i;
@@ -393,15 +422,30 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	leg[0] = '\0';
 	if (from == NULL)
 		return DL_ERR_CONFIG;
-	if (d->to == NULL || *d->to == '\0' || !sid_ok(d->ref.conference_sid))
+	if (d->to == NULL || *d->to == '\0')
 		return DL_ERR_INVALID;
-	if ((err = tw_path(path, sizeof(path), "/Conferences/%s/Participants.json",
-	    d->ref.conference_sid, NULL)) != DL_OK)
-		return err;
 	snprintf(timeout, sizeof(timeout), "%ld", d->timeout_s > 0 ? d->timeout_s : TW_DIAL_TIMEOUT);
-	ok = form_add(&form, "From", from) && form_add(&form, "To", d->to) &&
-	    form_add(&form, "Timeout", timeout) && form_add(&form, "EarlyMedia", "true") &&
-	    form_add(&form, "Beep", "false") && form_add(&form, "EndConferenceOnExit", "true");
+	if (d->prospect_first) {
+		/* The seed's order: a call whose TwiML makes the conference. */
+		if (d->ref.conference_name == NULL || *d->ref.conference_name == '\0')
+			return DL_ERR_INVALID;
+		if ((err = conference_twiml(d->ref.conference_name, d->conference_url,
+		    twiml, sizeof(twiml))) != DL_OK)
+			return err == DL_ERR_TOOBIG ? DL_ERR_INVALID : err;
+		if ((err = tw_path(path, sizeof(path), "/Calls.json", "", NULL)) != DL_OK)
+			return err;
+		ok = form_add(&form, "From", from) && form_add(&form, "To", d->to) &&
+		    form_add(&form, "Twiml", twiml) && form_add(&form, "Timeout", timeout);
+	} else {
+		if (!sid_ok(d->ref.conference_sid))
+			return DL_ERR_INVALID;
+		if ((err = tw_path(path, sizeof(path), "/Conferences/%s/Participants.json",
+		    d->ref.conference_sid, NULL)) != DL_OK)
+			return err;
+		ok = form_add(&form, "From", from) && form_add(&form, "To", d->to) &&
+		    form_add(&form, "Timeout", timeout) && form_add(&form, "EarlyMedia", "true") &&
+		    form_add(&form, "Beep", "false") && form_add(&form, "EndConferenceOnExit", "true");
+	}
 	if (ok && d->status_url != NULL && *d->status_url) {
 		ok = form_add(&form, "StatusCallback", d->status_url) &&
 		    form_add(&form, "StatusCallbackMethod", "POST");
@@ -417,9 +461,10 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	buf_free(&form);
 	if (err != DL_OK)
 		return err;
-	sid = cJSON_GetObjectItemCaseSensitive(ans, "call_sid");
+	/* A participant answers with call_sid, a call with sid. */
+	sid = cJSON_GetObjectItemCaseSensitive(ans, d->prospect_first ? "sid" : "call_sid");
 	if (!cJSON_IsString(sid) || !sid_ok(sid->valuestring)) {
-		set_perr(perr, 200, "malformed", "Twilio's answer has no call_sid.");
+		set_perr(perr, 200, "malformed", "Twilio's answer has no call SID.");
 		cJSON_Delete(ans);
 		return DL_ERR_IO;
 	}
@@ -534,6 +579,160 @@ tw_status(const struct provider_ref *ref, struct provider_status *out,
 	return DL_OK;
 }
 
+/* Copy a form value into a fixed buffer; 0 when absent, empty or too long. */
+static int
+take(const struct form *f, const char *key, char *out, size_t outsz)
+{
+	const char *v = form_get(f, key);
+
+	out[0] = '\0';
+	if (v == NULL || *v == '\0' || strlen(v) >= outsz)
+		return 0;
+	memcpy(out, v, strlen(v) + 1);
+	return 1;
+}
+
+static int
+sid_with(const char *sid, const char *prefix)
+{
+	return sid_ok(sid) && strncmp(sid, prefix, 2) == 0;
+}
+
+/* The voice URL: a browser leg (From "client:<identity>") asking to enter
+ * the conference named by the "conference" parameter the page passed. */
+static enum dl_err
+read_voice(const struct form *f, struct provider_event *ev)
+{
+	const char *from = form_get(f, "From");
+
+	if (!take(f, "CallSid", ev->call_sid, sizeof(ev->call_sid)) ||
+	    !sid_with(ev->call_sid, "CA"))
+		return DL_ERR_INVALID;
+	ev->type = PROVIDER_EV_OPERATOR_CONNECT;
+	snprintf(ev->name, sizeof(ev->name), "voice");
+	snprintf(ev->key, sizeof(ev->key), "voice:%s", ev->call_sid);
+	take(f, "conference", ev->conference_name, sizeof(ev->conference_name));
+	if (from != NULL && strncmp(from, "client:", 7) == 0 &&
+	    token_identity_valid(from + 7) && strlen(from + 7) < sizeof(ev->identity))
+		memcpy(ev->identity, from + 7, strlen(from + 7) + 1);
+	return DL_OK;
+}
+
+static enum dl_err
+read_conference(const struct form *f, struct provider_event *ev)
+{
+	static const struct {
+		const char *word;
+		enum provider_event_type type;
+	} words[] = {
+		{ "conference-start", PROVIDER_EV_CONFERENCE_START },
+		{ "conference-end", PROVIDER_EV_CONFERENCE_END },
+		{ "participant-join", PROVIDER_EV_PARTICIPANT_JOIN },
+		{ "participant-leave", PROVIDER_EV_PARTICIPANT_LEAVE },
+	};
+	const char *seq = form_get(f, "SequenceNumber");
+	size_t i;
+
+	if (!take(f, "StatusCallbackEvent", ev->name, sizeof(ev->name)) ||
+	    !take(f, "ConferenceSid", ev->conference_sid, sizeof(ev->conference_sid)) ||
+	    !sid_with(ev->conference_sid, "CF") ||
+	    !take(f, "FriendlyName", ev->conference_name, sizeof(ev->conference_name)))
+		return DL_ERR_INVALID;
+	if (take(f, "CallSid", ev->call_sid, sizeof(ev->call_sid)) && !sid_with(ev->call_sid, "CA"))
+		return DL_ERR_INVALID;
+	ev->type = PROVIDER_EV_IGNORED; /* mute, hold, speaker, announcement... */
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(ev->name, words[i].word) == 0)
+			ev->type = words[i].type;
+	if ((ev->type == PROVIDER_EV_PARTICIPANT_JOIN || ev->type == PROVIDER_EV_PARTICIPANT_LEAVE) &&
+	    ev->call_sid[0] == '\0')
+		return DL_ERR_INVALID;
+	snprintf(ev->key, sizeof(ev->key), "conf:%s:%s:%s:%.16s", ev->conference_sid, ev->name,
+	    ev->call_sid, seq != NULL ? seq : "");
+	return DL_OK;
+}
+
+static enum dl_err
+read_call(const struct form *f, struct provider_event *ev)
+{
+	const char *word = form_get(f, "CallStatus"), *dur = form_get(f, "CallDuration");
+
+	if (!take(f, "CallSid", ev->call_sid, sizeof(ev->call_sid)) ||
+	    !sid_with(ev->call_sid, "CA") || word == NULL ||
+	    call_status_from_twilio(word, &ev->status) != DL_OK)
+		return DL_ERR_INVALID;
+	if (dur != NULL && *dur != '\0') {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(dur, &end, 10);
+		if (errno != 0 || *end != '\0' || v < 0 || dur[0] == '-' || dur[0] == '+' || dur[0] == ' ')
+			return DL_ERR_INVALID;
+		ev->duration_s = v;
+	}
+	ev->type = PROVIDER_EV_LEG_STATUS;
+	snprintf(ev->name, sizeof(ev->name), "call-%s", word);
+	snprintf(ev->key, sizeof(ev->key), "call:%s:%s", ev->call_sid, word);
+	return DL_OK;
+}
+
+static enum dl_err
+tw_webhook(const struct provider_webhook *in, struct provider_event *ev)
+{
+	const char *sig, *account;
+	struct form *f = NULL;
+	enum dl_err err;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->duration_s = -1;
+	if (strcmp(in->kind, "voice") != 0 && strcmp(in->kind, "call-status") != 0 &&
+	    strcmp(in->kind, "conference-status") != 0)
+		return DL_ERR_NOTFOUND;
+	if (strcmp(in->media_type, "application/x-www-form-urlencoded") != 0)
+		return DL_ERR_UNSUPPORTED;
+	if (form_parse(in->body, in->bodylen, &f) != DL_OK)
+		return DL_ERR_INVALID;
+	sig = in->header(in->header_arg, "X-Twilio-Signature");
+	account = form_get(f, "AccountSid");
+	/* Signed with our auth token, for our account: anything else is not
+	 * Twilio calling us. */
+	if (!twiliosig_valid(config_get("TWILIO_AUTH_TOKEN"), in->url, f, sig) ||
+	    account == NULL || config_get("TWILIO_ACCOUNT_SID") == NULL ||
+	    strcmp(account, config_get("TWILIO_ACCOUNT_SID")) != 0) {
+		err = DL_ERR_AUTH;
+	} else if (strcmp(in->kind, "voice") == 0) {
+		err = read_voice(f, ev);
+	} else if (strcmp(in->kind, "conference-status") == 0) {
+		err = read_conference(f, ev);
+	} else {
+		err = read_call(f, ev);
+	}
+	form_free(f);
+	return err;
+}
+
+static enum dl_err
+tw_admit(const struct provider_event *ev, const struct provider_ref *ref,
+    const char *conference_url, struct provider_reply *out)
+{
+	enum dl_err err;
+	size_t len = 0;
+
+	(void)ev;
+	snprintf(out->content_type, sizeof(out->content_type), "text/xml; charset=utf-8");
+	if (ref == NULL) {
+		err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		    "<Response><Reject/></Response>", out->body, sizeof(out->body), &len);
+	} else {
+		err = conference_twiml(ref->conference_name, conference_url, out->body,
+		    sizeof(out->body));
+		len = strlen(out->body);
+	}
+	out->len = err == DL_OK ? len : 0;
+	return err;
+}
+
 const struct provider provider_twilio = {
 	"twilio",
 	twilio_settings,
@@ -544,4 +743,6 @@ const struct provider provider_twilio = {
 	tw_hold,
 	tw_end,
 	tw_status,
+	tw_webhook,
+	tw_admit,
 };

@@ -36,6 +36,7 @@ configure_twilio(void)
 	setenv("TWILIO_API_KEY_SID", "SK00000000000000000000000000000000", 1);
 	setenv("TWILIO_API_KEY_SECRET", "fake", 1);
 	setenv("TWILIO_TWIML_APP_SID", "AP00000000000000000000000000000000", 1);
+	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com", 1);
 }
 
 static void
@@ -109,6 +110,263 @@ test_final_calls_are_left_alone(void **state)
 	assert_string_equal(c.failure_reason, "provider_error");
 }
 
+/* ---- webhooks, against a provider that records what it was asked ---- */
+
+static int stub_dials, stub_ends, stub_fail_dial;
+static char stub_admitted[64];
+
+static enum dl_err
+stub_join(const struct provider_ref *ref, const char *identity, struct provider_join *out,
+    struct provider_error *perr)
+{
+	(void)ref, (void)identity, (void)out, (void)perr;
+	return DL_OK;
+}
+
+static enum dl_err
+stub_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX], struct provider_error *perr)
+{
+	stub_dials++;
+	assert_string_equal(d->to, "+12025550143");
+	assert_non_null(strstr(d->status_url, "/api/v1/stub/call-status?call="));
+	if (stub_fail_dial) {
+		snprintf(perr->code, sizeof(perr->code), "21217");
+		return DL_ERR_INVALID;
+	}
+	snprintf(leg, PROVIDER_SID_MAX, "CAprospect");
+	return DL_OK;
+}
+
+static enum dl_err
+stub_set(const struct provider_ref *ref, enum provider_party who, int on, struct provider_error *perr)
+{
+	(void)ref, (void)who, (void)on, (void)perr;
+	return DL_OK;
+}
+
+static enum dl_err
+stub_hold(const struct provider_ref *ref, int on, struct provider_error *perr)
+{
+	(void)ref, (void)on, (void)perr;
+	return DL_OK;
+}
+
+static enum dl_err
+stub_end(const struct provider_ref *ref, struct provider_error *perr)
+{
+	(void)ref, (void)perr;
+	stub_ends++;
+	return DL_OK;
+}
+
+static enum dl_err
+stub_status(const struct provider_ref *ref, struct provider_status *out, struct provider_error *perr)
+{
+	(void)ref, (void)out, (void)perr;
+	return DL_ERR_IO;
+}
+
+static enum dl_err
+stub_webhook(const struct provider_webhook *in, struct provider_event *ev)
+{
+	(void)in, (void)ev;
+	return DL_ERR_NOTFOUND;
+}
+
+static enum dl_err
+stub_admit(const struct provider_event *ev, const struct provider_ref *ref,
+    const char *conference_url, struct provider_reply *out)
+{
+	(void)ev;
+	snprintf(stub_admitted, sizeof(stub_admitted), "%s", ref != NULL ? ref->conference_name : "reject");
+	if (ref != NULL)
+		assert_string_equal(conference_url, "https://dialer.example.com/api/v1/stub/conference-status");
+	snprintf(out->content_type, sizeof(out->content_type), "text/xml");
+	out->len = (size_t)snprintf(out->body, sizeof(out->body), "<%s/>", stub_admitted);
+	return DL_OK;
+}
+
+static const struct provider stub = {
+	"stub", NULL, 0, stub_join, stub_dial, stub_set, stub_hold, stub_end, stub_status,
+	stub_webhook, stub_admit,
+};
+
+static void
+stub_reset(void)
+{
+	stub_dials = stub_ends = stub_fail_dial = 0;
+	stub_admitted[0] = '\0';
+	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com/", 1);
+}
+
+static void
+event(struct provider_event *ev, enum provider_event_type type, const char *key,
+    const struct call *c, const char *call_sid)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->duration_s = -1;
+	snprintf(ev->key, sizeof(ev->key), "%s", key);
+	snprintf(ev->name, sizeof(ev->name), "%s", key);
+	snprintf(ev->conference_name, sizeof(ev->conference_name), "%s", c->conference_name);
+	snprintf(ev->conference_sid, sizeof(ev->conference_sid), "CFroom");
+	snprintf(ev->call_sid, sizeof(ev->call_sid), "%s", call_sid);
+}
+
+static void
+deliver(const struct provider_event *ev, long long hint, struct provider_reply *r)
+{
+	assert_int_equal(callflow_webhook(&stub, ev, hint, "raw", 3, r), DL_OK);
+}
+
+static void
+test_webhook_operator_first_then_prospect(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	new_call("stub", &c);
+	/* A stranger's leg (the API key's call; this is operator 7) is refused. */
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAstranger", &c, "CAstranger");
+	snprintf(ev.identity, sizeof(ev.identity), "op_7");
+	deliver(&ev, 0, &r);
+	assert_string_equal(stub_admitted, "reject");
+	assert_memory_equal(r.body, "<reject/>", r.len);
+	/* The owner's leg is admitted and remembered. */
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAop", &c, "CAop");
+	snprintf(ev.identity, sizeof(ev.identity), "api");
+	deliver(&ev, 0, &r);
+	assert_string_equal(stub_admitted, c.conference_name);
+	assert_string_equal(r.content_type, "text/xml");
+	/* Someone else joining does not ring the prospect. */
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-other", &c, "CAother");
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_dials, 0);
+	assert_string_equal(r.content_type, "");
+	/* The operator's join does, once, however often it arrives. */
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op", &c, "CAop");
+	deliver(&ev, 0, &r);
+	deliver(&ev, 0, &r);
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op-again", &c, "CAop");
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_dials, 1);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_INITIATED);
+	assert_string_equal(c.call_sid, "CAprospect");
+	assert_string_equal(c.operator_call_sid, "CAop");
+	assert_string_equal(c.conference_sid, "CFroom");
+	/* Leg events: forward only; a late ringing changes nothing; a leg that
+	 * is not this call's prospect is kept but not applied. */
+	event(&ev, PROVIDER_EV_LEG_STATUS, "call:in-progress", &c, "CAprospect");
+	ev.status = CALL_IN_PROGRESS;
+	deliver(&ev, c.id, &r);
+	event(&ev, PROVIDER_EV_LEG_STATUS, "call:ringing", &c, "CAprospect");
+	ev.status = CALL_RINGING;
+	deliver(&ev, c.id, &r);
+	event(&ev, PROVIDER_EV_LEG_STATUS, "call:stale", &c, "CAstale");
+	ev.status = CALL_BUSY;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_IN_PROGRESS);
+	event(&ev, PROVIDER_EV_LEG_STATUS, "call:completed", &c, "CAprospect");
+	ev.status = CALL_COMPLETED;
+	ev.duration_s = 42;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_int_equal(c.duration_s, 42);
+	/* Every distinct event kept once, repeats not again. */
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events"), 9);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 1);
+	/* Over: even the owner's leg is refused now. */
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAlate", &c, "CAlate");
+	snprintf(ev.identity, sizeof(ev.identity), "api");
+	deliver(&ev, 0, &r);
+	assert_string_equal(stub_admitted, "reject");
+}
+
+static void
+test_webhook_dial_failure_and_timeout(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	new_call("stub", &c);
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAop", &c, "CAop");
+	snprintf(ev.identity, sizeof(ev.identity), "api");
+	deliver(&ev, 0, &r);
+	stub_fail_dial = 1;
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op", &c, "CAop");
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_dials, 1);
+	assert_int_equal(stub_ends, 1); /* the operator is not left alone in the room */
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "provider_error");
+	/* No second try on a repeat: the claim is spent. */
+	stub_fail_dial = 0;
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_dials, 1);
+
+	/* The operator joined too late: the prospect is never rung. */
+	tu_sql_exec("UPDATE calls SET status = 'completed'");
+	new_call("stub", &c);
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAop2", &c, "CAop2");
+	snprintf(ev.identity, sizeof(ev.identity), "api");
+	deliver(&ev, 0, &r);
+	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-21 seconds') "
+	    "WHERE status = 'queued'");
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op2", &c, "CAop2");
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_dials, 1);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "operator_not_connected");
+}
+
+static void
+test_webhook_conference_end_before_dial(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	new_call("stub", &c);
+	event(&ev, PROVIDER_EV_CONFERENCE_END, "end", &c, "");
+	deliver(&ev, 0, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_CANCELED);
+	assert_string_equal(c.conference_sid, "CFroom");
+	/* An event for a conference nobody knows is kept, and nothing else. */
+	strcpy(c.conference_name, "cd-unknown");
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "stray", &c, "CAx");
+	deliver(&ev, 0, &r);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 1);
+	assert_int_equal(stub_dials, 0);
+}
+
+static void
+test_hook_url(void **state)
+{
+	char url[128];
+
+	(void)state;
+	stub_reset();
+	assert_int_equal(callflow_hook_url(&stub, "call-status", 12, url, sizeof(url)), DL_OK);
+	assert_string_equal(url, "https://dialer.example.com/api/v1/stub/call-status?call=12");
+	assert_int_equal(callflow_hook_url(&stub, "voice", 0, url, 20), DL_ERR_TOOBIG);
+	unsetenv("DIALER_PUBLIC_URL");
+	assert_int_equal(callflow_hook_url(&stub, "voice", 0, url, sizeof(url)), DL_ERR_CONFIG);
+}
+
 int
 main(void)
 {
@@ -116,6 +374,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_operator_join_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sim_dials_at_once_and_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_final_calls_are_left_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_operator_first_then_prospect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_dial_failure_and_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_conference_end_before_dial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hook_url, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -232,6 +232,7 @@ set_env(void)
 	setenv("TWILIO_API_KEY_SECRET", FAKE_SECRET, 1);
 	setenv("TWILIO_TWIML_APP_SID", FAKE_AP, 1);
 	setenv("TWILIO_API_BASE", fake_base, 1);
+	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com", 1);
 	setenv("TWILIO_CALLER_ID", CALLER_ID, 1);
 }
 
