@@ -281,9 +281,11 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 	else if (err != DL_ERR_NOTFOUND)
 		return err;
 	/* A status for a leg that is not this call's prospect (a stale URL,
-	 * a leg from an earlier dial) belongs to no call. */
-	if (found && ev->type == PROVIDER_EV_LEG_STATUS && c.call_sid[0] != '\0' &&
-	    strcmp(c.call_sid, ev->call_sid) != 0)
+	 * a leg from an earlier dial) belongs to no call. Before our dial
+	 * request has returned the leg id is not known yet: then any leg of a
+	 * call being dialed is its prospect's. */
+	if (found && ev->type == PROVIDER_EV_LEG_STATUS &&
+	    (c.call_sid[0] != '\0' ? strcmp(c.call_sid, ev->call_sid) != 0 : !c.dial_claimed))
 		found = 0;
 	rec.call_id = found ? c.id : 0;
 	rec.provider = p->name;

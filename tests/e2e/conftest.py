@@ -77,6 +77,8 @@ class Server:
             "DIALER_ADMIN_PASSWORD": self.admin_password,
             "DIALER_API_KEY": self.api_key,
             "DIALER_LOGIN_MAX_PER_ADDR": "10000",
+            # Where providers call back: this server, as Twilio would sign it.
+            "DIALER_PUBLIC_URL": self.base,
         })
         if extra_env:
             self.env.update({k: str(v) for k, v in extra_env.items()})

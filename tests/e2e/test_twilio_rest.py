@@ -2,8 +2,9 @@
 against the stateful fake Twilio (tests/fake/fake_twilio.py) and, for the
 contract, against Prism serving Twilio's OpenAPI spec.
 
-The webhooks that normally fill in conference_sid / call_sid are not built
-yet, so these tests set them in the database directly.
+These tests set conference_sid / call_sid in the database directly, to test
+one request at a time; test_twilio_flow.py gets them the real way, through
+the signed webhooks.
 """
 import base64
 import json

@@ -19,7 +19,8 @@ Test control (no auth, JSON bodies):
   GET  /_fake/stats         {"connections": API TCP connections, "requests": API requests}
   POST /_fake/reset         clear everything (state, requests, faults, counters)
   POST /_fake/conferences   {"friendly_name": ..., "operator_call_sid"?: ...} -> in-progress conference
-                            with the operator's leg joined (as real Twilio does implicitly)
+                            with the operator's leg joined (as real Twilio does implicitly); an
+                            operator_call_sid the fake does not know becomes that leg's SID
   POST /_fake/calls/{CA}    {"status": ...} set a call's status
   POST /_fake/faults        {"method": "POST", "path": "regex", "count": 1,
                              "action": "status"|"delay"|"close"|"close_after"|"malformed",
@@ -135,8 +136,8 @@ class State:
     def base(self):
         return "%s/Accounts/%s" % (API, self.ac)
 
-    def make_call(self, to, frm, status="queued", extra=None):
-        sid = new_sid("CA")
+    def make_call(self, to, frm, status="queued", extra=None, sid=None):
+        sid = sid or new_sid("CA")
         ts = now_rfc2822()
         uri = "%s/Calls/%s.json" % (self.base(), sid)
         call = {
@@ -544,6 +545,12 @@ class Handler(BaseHTTPRequestHandler):
                 op = data.get("operator_call_sid")
                 if op and op in st.calls:
                     st.calls[op]["status"] = "in-progress"
+                elif op:
+                    # The browser's leg: Twilio made it when the SDK connected.
+                    if not SID_RE["CA"].match(op):
+                        return self.send_json(400, {"error": "operator_call_sid must be CA + 32 hex"})
+                    st.make_call(data.get("to", ""), data.get("from", "client:operator"),
+                                 "in-progress", sid=op)
                 else:
                     op = st.make_call(data.get("to", "client:operator"),
                                       data.get("from", "client:operator"), "in-progress")["sid"]

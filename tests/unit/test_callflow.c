@@ -340,6 +340,12 @@ test_webhook_conference_end_before_dial(void **state)
 	(void)state;
 	stub_reset();
 	new_call("stub", &c);
+	/* A leg status for a call nobody is dialing is not its prospect's. */
+	event(&ev, PROVIDER_EV_LEG_STATUS, "call:early", &c, "CAsomeone");
+	ev.status = CALL_COMPLETED;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_QUEUED);
 	event(&ev, PROVIDER_EV_CONFERENCE_END, "end", &c, "");
 	deliver(&ev, 0, &r);
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
@@ -349,7 +355,7 @@ test_webhook_conference_end_before_dial(void **state)
 	strcpy(c.conference_name, "cd-unknown");
 	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "stray", &c, "CAx");
 	deliver(&ev, 0, &r);
-	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 1);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 2);
 	assert_int_equal(stub_dials, 0);
 }
 
