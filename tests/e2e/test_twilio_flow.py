@@ -354,3 +354,61 @@ def test_operator_never_joins(tw, fake, op):
     r = voice(fake, tw, call["conference_name"], "op_%d" % user["id"])
     assert ET.fromstring(r["body"]).find("./Reject") is not None
     assert ours(fake, "POST", "/Participants.json") == []
+
+
+# --- the contract: every request we made, replayed against Twilio's spec -----
+
+from test_twilio_rest import prism  # noqa: E402,F401  (the Prism fixture)
+
+STATUS_CALLBACK_EVENT_FALSE_POSITIVE = {
+    "location": ["body", "StatusCallbackEvent"], "code": "type",
+    "message": "Request body property StatusCallbackEvent must be array"}
+
+
+def replay(base, q, body):
+    headers = {"Authorization": q["headers"]["Authorization"]}
+    if q["method"] == "POST":
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    url = base + q["path"] + ("?" + q["query"] if q.get("query") else "")
+    return requests.request(q["method"], url, data=body.encode() if body else None,
+                            headers=headers, timeout=30)
+
+
+def test_every_request_we_make_passes_prism(tw, fake, op, prism):  # noqa: F811
+    s, user = op
+    identity = "op_%d" % user["id"]
+    call = operator_call(tw, s)["call"]
+    join(fake, tw, call, identity)
+    c = get_call(tw, s, call["id"])
+    for action, body in (("mute", {"participant": "operator", "muted": True}),
+                         ("mute", {"participant": "contact", "muted": False}),
+                         ("hold", {"hold": True}), ("hold", {"hold": False})):
+        r = s.post(tw.url("/api/v1/calls/%d/%s" % (call["id"], action)), json=body, timeout=30)
+        assert r.status_code == 200, r.text
+    assert s.get(tw.url("/api/v1/calls/%d?refresh=1" % call["id"]), timeout=30).status_code == 200
+    assert s.post(tw.url("/api/v1/calls/%d/end" % call["id"]), timeout=30).status_code == 200
+    call_status(fake, tw, call["id"], c["call_sid"], "completed", CallDuration="3")
+    # The seed's order: a call whose TwiML makes the room, then canceled.
+    r = tw.api("POST", "/aicallgo/api/v1/cold-call/initiate", json={"to_phone": TO})
+    assert r.status_code == 200, r.text
+    r = tw.api("POST", "/aicallgo/api/v1/cold-call/end",
+               json={"conference_sid": r.json()["conference_sid"]})
+    assert r.status_code == 200, r.text
+
+    made = requests.get(fake.url + "/_fake/requests", timeout=10).json()
+    kinds = {(q["method"], q["path"].split("/")[-1] if "Participants" not in q["path"]
+              else "Participants") for q in made}
+    assert len(made) >= 9, kinds
+    for q in made:
+        r = replay(prism, q, q.get("body") or "")
+        if r.status_code == 422 and "StatusCallbackEvent=" in (q.get("body") or ""):
+            # Prism 5.14 cannot read repeated form keys (tests/contract says
+            # how): that one false positive, and the rest must pass alone.
+            got = [{k: v[k] for k in ("location", "code", "message")}
+                   for v in r.json()["validation"]]
+            assert got == [STATUS_CALLBACK_EVENT_FALSE_POSITIVE], (q, got)
+            rest = "&".join(kv for kv in q["body"].split("&")
+                            if not kv.startswith("StatusCallbackEvent="))
+            r = replay(prism, q, rest)
+        assert 200 <= r.status_code < 300, (q["method"], q["path"], q.get("body"), r.text[:800])
+        assert "sl-violations" not in r.headers, (q["path"], r.headers["sl-violations"])
