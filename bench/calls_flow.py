@@ -17,7 +17,9 @@ which sees python3-twilio).
                      --account-sid AC... --auth-token T --pgid PGID --calls N
       N sequential calls, each: POST /api/v1/calls, the signed voice
       webhook (the operator's browser leg), the signed participant-join
-      webhook (our server dials the prospect through the fake inside it).
+      webhook (our server dials the prospect through the fake inside it),
+      then (untimed) a GET of the call and the prospect leg's signed
+      call-status "completed", so one call at a time is in flight.
       Prints key=value lines (prefix --prefix): latencies in ms, the fake's
       connection count and the webhooks FastCGI processes of group PGID
       with their open connections to the fake.
@@ -255,7 +257,8 @@ def run_flow(a):
     cli = Client(base)
     api_h = {"X-API-Key": a.key, "Content-Type": "application/json"}
     fake_port = urllib.parse.urlsplit(a.fake).port
-    create_ms, voice_ms, join_ms, dial_ms = [], [], [], []
+    create_ms, voice_ms, join_ms, dial_ms, end_ms = [], [], [], [], []
+    done = 0
     errors = []
     first_id = last_id = None
     for i in range(a.calls):
@@ -306,6 +309,28 @@ def run_flow(a):
             continue
         join_ms.append((t1 - t0) / 1e6)
         dial_ms.append((cf, t0))
+        # 4. (untimed) the call shows the prospect's leg; the prospect's
+        # leg completes, so the operator has one call in flight at a time
+        # (DIALER_MAX_ACTIVE_CALLS_PER_USER is at most 1000).
+        st, data, _, _ = cli.req("GET", "/api/v1/calls/%d" % call["id"], None,
+                                 {"X-API-Key": a.key})
+        c = json.loads(data).get("call", {}) if st == 200 else {}
+        if st != 200 or c.get("status") != "initiated" or not c.get("call_sid"):
+            errors.append("call %d after the join: HTTP %d status %s" % (
+                call["id"], st, c.get("status")))
+            continue
+        path = "/api/v1/twilio/call-status?call=%d" % call["id"]
+        params = {"AccountSid": a.account_sid, "ApiVersion": "2010-04-01",
+                  "CallSid": c["call_sid"], "CallStatus": "completed", "CallDuration": "1",
+                  "Direction": "outbound-api", "To": c.get("to_phone", "")}
+        hdr = {"Content-Type": "application/x-www-form-urlencoded",
+               "X-Twilio-Signature": val.compute_signature(base + path, params)}
+        st, data, t0, t1 = cli.req("POST", path, urllib.parse.urlencode(params), hdr)
+        if st // 100 != 2:
+            errors.append("call-status %d %s" % (st, data[:200]))
+            continue
+        end_ms.append((t1 - t0) / 1e6)
+        done += 1
     # Where each dial arrived at the fake.
     stats = jget(a.fake + "/_fake/stats")
     arrivals = stats.get("arrivals")
@@ -317,17 +342,17 @@ def run_flow(a):
                 lat.append((arrivals[cf] - t0) / 1e6)
             else:
                 missing += 1
-    # Does every call show the prospect's leg? (the first and the last)
-    for cid in sorted({first_id, last_id} - {None}):
-        st, data, _, _ = cli.req("GET", "/api/v1/calls/%d" % cid, None, {"X-API-Key": a.key})
+    # The last call ended as the prospect's leg said.
+    if last_id is not None:
+        st, data, _, _ = cli.req("GET", "/api/v1/calls/%d" % last_id, None, {"X-API-Key": a.key})
         c = json.loads(data).get("call", {}) if st == 200 else {}
-        if st != 200 or c.get("status") != "initiated":
-            errors.append("call %d after the join: HTTP %d status %s" % (cid, st, c.get("status")))
+        if st != 200 or c.get("status") != "completed":
+            errors.append("call %d after its end: HTTP %d status %s" % (last_id, st, c.get("status")))
     procs = webhooks_procs(a.pgid, fake_port)
     p = a.prefix
     out = [
         ("calls", a.calls),
-        ("ok", len(join_ms)),
+        ("ok", done),
         ("errors", len(errors)),
         ("first_call_id", first_id or 0),
         ("create_p50", "%.2f" % pct(create_ms, 50)),
@@ -338,6 +363,8 @@ def run_flow(a):
         ("join_p50", "%.2f" % pct(join_ms, 50)),
         ("join_p99", "%.2f" % pct(join_ms, 99)),
         ("join_max", "%.2f" % (max(join_ms) if join_ms else float("nan"))),
+        ("end_p50", "%.2f" % pct(end_ms, 50)),
+        ("end_p99", "%.2f" % pct(end_ms, 99)),
         ("fake_connections", stats["connections"]),
         ("fake_requests", stats["requests"]),
         ("webhooks_procs", len(procs)),
