@@ -81,6 +81,8 @@ fake_url=http://127.0.0.1:$(cat "$tmp/fake.port")
 
 # serve.sh hands DIALER_* and TWILIO_* to the FastCGI programs and sets
 # DIALER_PUBLIC_URL to the server's own base, which webhooks are signed for.
+# The call limits at their largest allowed values (the flow also ends each
+# call, so one is in flight at a time).
 unset DIALER_PUBLIC_URL
 export DIALER_PROVIDER=twilio TWILIO_ACCOUNT_SID="$ac" TWILIO_AUTH_TOKEN="$tok" \
     TWILIO_API_KEY_SID="$sk" TWILIO_API_KEY_SECRET="$sks" TWILIO_TWIML_APP_SID="AP$(hex 16)" \
@@ -97,7 +99,7 @@ echo "   server: $url (pgid $server_pgid)"
 flow() {
 	$PY "$root/bench/calls_flow.py" flow --url "$url" --key "$key" --fake "$fake_url" \
 	    --fake-kind "$fakekind" --account-sid "$ac" --auth-token "$tok" --pgid "$server_pgid" \
-	    --calls "$1" --prefix "$2" >>"$tmp/flow.kv" 2>"$tmp/flow-$2.err" || {
+	    --calls "$1" --live "$3" --prefix "$2" >>"$tmp/flow.kv" 2>"$tmp/flow-$2.err" || {
 		echo "bench: the call flow failed:" >&2
 		cat "$tmp/flow-$2.err" >&2
 		exit 1
@@ -108,7 +110,7 @@ get() { sed -n "s/^$1=//p" "$tmp/flow.kv" | tail -1; }
 
 # 3. From a fresh start: every process's first connection counts.
 : >"$tmp/flow.kv"
-flow "$ncalls" conn_
+flow "$ncalls" conn_ 0
 c_ok=$(get conn_ok) c_err=$(get conn_errors)
 c_fake=$(get conn_fake_connections) c_procs=$(get conn_webhooks_procs)
 c_open=$(get conn_webhooks_conns_open) c_per=$(get conn_webhooks_conns_per_proc)
@@ -118,7 +120,7 @@ printf '   fake Twilio saw %s TCP connections, %s requests; webhooks processes: 
 
 # 2. Warm: latencies of sequential calls.
 wait_quiet
-flow "$nlat" lat_
+flow "$nlat" lat_ 1
 l_err=$(get lat_errors)
 cr_p50=$(get lat_create_p50) cr_p99=$(get lat_create_p99)
 j_p50=$(get lat_join_p50) j_p99=$(get lat_join_p99)
@@ -126,6 +128,7 @@ d_p50=$(get lat_dial_p50) d_p99=$(get lat_dial_p99)
 printf '   %d more sequential calls: %d complete, %d failed\n' "$nlat" "$(get lat_ok)" "$l_err"
 printf '   POST /api/v1/calls:                 p50 %s ms, p99 %s ms, max %s ms\n' "$cr_p50" "$cr_p99" "$(get lat_create_max)"
 printf '   voice webhook:                      p50 %s ms, p99 %s ms\n' "$(get lat_voice_p50)" "$(get lat_voice_p99)"
+printf '   call-status webhook (completed):    p50 %s ms, p99 %s ms\n' "$(get lat_end_p50)" "$(get lat_end_p99)"
 printf '   participant-join webhook (answer):  p50 %s ms, p99 %s ms, max %s ms\n' "$j_p50" "$j_p99" "$(get lat_join_max)"
 if [ -n "$d_p50" ]; then
 	printf '   join webhook sent -> dial at fake:  p50 %s ms, p99 %s ms, max %s ms (%s dials not seen)\n' \
@@ -138,8 +141,8 @@ a_fake=$(get lat_fake_connections) a_procs=$(get lat_webhooks_procs)
 printf '   after all %d calls: fake saw %s TCP connections; webhooks processes: %s\n' \
     "$((ncalls + nlat))" "$a_fake" "$a_procs"
 
-# 1. wrk on one dialed call (the first of the flow).
-id=$(get conn_first_call_id)
+# 1. wrk on a call in flight (dialed, ringing), the flow's last.
+id=$(get lat_live_call_id)
 get_path="/api/v1/calls/$id"
 tok_path="/api/v1/calls/$id/token"
 code=$(curl -s -o "$tmp/tok.json" -w '%{http_code}' -X POST -H "X-API-Key: $key" "$url$tok_path")

@@ -260,19 +260,24 @@ def run_flow(a):
     create_ms, voice_ms, join_ms, dial_ms, end_ms = [], [], [], [], []
     done = 0
     errors = []
-    first_id = last_id = None
-    for i in range(a.calls):
+    first_id = last_id = live_id = None
+    for i in range(a.calls + a.live):
+        # The last --live calls stay in flight (dialed), untimed: for wrk.
+        live = i >= a.calls
         # 1. the operator starts a call
         body = json.dumps({"to_phone": "+1202555%04d" % (100 + i % 9000)})
         st, data, t0, t1 = cli.req("POST", "/api/v1/calls", body, api_h)
         if st != 201:
             errors.append("create %d %s" % (st, data[:200]))
             continue
-        create_ms.append((t1 - t0) / 1e6)
+        if not live:
+            create_ms.append((t1 - t0) / 1e6)
         call = json.loads(data)["call"]
-        if first_id is None:
-            first_id = call["id"]
-        last_id = call["id"]
+        if live:
+            live_id = call["id"]
+        else:
+            first_id = first_id or call["id"]
+            last_id = call["id"]
         name = call["conference_name"]
         op_leg = "CA" + secrets.token_hex(16)
         if a.fake_kind == "repo":
@@ -292,7 +297,8 @@ def run_flow(a):
         if st != 200 or b"<Conference" not in data:
             errors.append("voice %d %s" % (st, data[:200]))
             continue
-        voice_ms.append((t1 - t0) / 1e6)
+        if not live:
+            voice_ms.append((t1 - t0) / 1e6)
         # 3. the operator's leg joins the room: we dial the prospect
         url = base + "/api/v1/twilio/conference-status"
         params = {"AccountSid": a.account_sid, "CallSid": op_leg, "Coaching": "false",
@@ -307,8 +313,9 @@ def run_flow(a):
         if st != 204:
             errors.append("join %d %s" % (st, data[:200]))
             continue
-        join_ms.append((t1 - t0) / 1e6)
-        dial_ms.append((cf, t0))
+        if not live:
+            join_ms.append((t1 - t0) / 1e6)
+            dial_ms.append((cf, t0))
         # 4. (untimed) the call shows the prospect's leg; the prospect's
         # leg completes, so the operator has one call in flight at a time
         # (DIALER_MAX_ACTIVE_CALLS_PER_USER is at most 1000).
@@ -318,6 +325,8 @@ def run_flow(a):
         if st != 200 or c.get("status") != "initiated" or not c.get("call_sid"):
             errors.append("call %d after the join: HTTP %d status %s" % (
                 call["id"], st, c.get("status")))
+            continue
+        if live:
             continue
         path = "/api/v1/twilio/call-status?call=%d" % call["id"]
         params = {"AccountSid": a.account_sid, "ApiVersion": "2010-04-01",
@@ -354,7 +363,7 @@ def run_flow(a):
         ("calls", a.calls),
         ("ok", done),
         ("errors", len(errors)),
-        ("first_call_id", first_id or 0),
+        ("live_call_id", live_id or 0),
         ("create_p50", "%.2f" % pct(create_ms, 50)),
         ("create_p99", "%.2f" % pct(create_ms, 99)),
         ("create_max", "%.2f" % (max(create_ms) if create_ms else float("nan"))),
@@ -398,6 +407,8 @@ def main():
     g.add_argument("--auth-token", required=True)
     g.add_argument("--pgid", type=int, required=True)
     g.add_argument("--calls", type=int, default=200)
+    g.add_argument("--live", type=int, default=0,
+                   help="then this many calls left in flight (the last one's id is printed)")
     g.add_argument("--prefix", default="")
     a = ap.parse_args()
     if a.cmd == "fake":

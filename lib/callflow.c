@@ -99,6 +99,13 @@ dial_prospect(const struct provider *p, struct call *c, int first,
 	d.from = c->from_phone[0] ? c->from_phone : NULL;
 	d.timeout_s = CALLFLOW_DIAL_TIMEOUT;
 	d.prospect_first = first;
+	/* Both cost money and carry legal duties: off unless configured. */
+	if (config_get_bool("DIALER_MACHINE_DETECTION", 0, &d.machine_detection) != DL_OK ||
+	    config_get_bool("DIALER_RECORD_CALLS", 0, &d.record) != DL_OK) {
+		calls_fail(c->id, "provider_error");
+		calls_get(c->id, c);
+		return DL_ERR_CONFIG;
+	}
 	/* The simulator is called back by nobody: it needs no URLs. */
 	if (callflow_hook_url(p, "call-status", c->id, status_url, sizeof(status_url)) == DL_OK)
 		d.status_url = status_url;

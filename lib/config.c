@@ -21,6 +21,8 @@ static const struct known known[] = {
 	{ "DIALER_DEFAULT_REGION", "US", 0 },
 	{ "DIALER_PUBLIC_URL", NULL, 0 },
 	{ "DIALER_PROVIDER", "sim", 0 },
+	{ "DIALER_MACHINE_DETECTION", "0", 0 },
+	{ "DIALER_RECORD_CALLS", "0", 0 },
 	{ "DIALER_COOKIE_SECURE", "1", 0 },
 	{ "DIALER_UPLOAD_LIMIT", "26214400", 0 },
 	{ "DIALER_BODY_LIMIT", "65536", 0 },

@@ -42,6 +42,8 @@ struct provider_dial {
 	const char *status_url;      /* absolute URL of our leg-status webhook */
 	int prospect_first;          /* the conference is made by this leg */
 	const char *conference_url;  /* prospect_first: our conference-event webhook */
+	int machine_detection;       /* tell a person from an answering machine */
+	int record;                  /* record the conference from the start */
 };
 
 /* A webhook as it reached us, for the provider to verify and read. */

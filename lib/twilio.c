@@ -446,6 +446,13 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 		    form_add(&form, "Timeout", timeout) && form_add(&form, "EarlyMedia", "true") &&
 		    form_add(&form, "Beep", "false") && form_add(&form, "EndConferenceOnExit", "true");
 	}
+	if (ok && d->machine_detection)
+		ok = form_add(&form, "MachineDetection", "Enable");
+	/* A participant records the room; a call's TwiML cannot, so the seed's
+	 * order records the prospect's leg. */
+	if (ok && d->record)
+		ok = d->prospect_first ? form_add(&form, "Record", "true") :
+		    form_add(&form, "ConferenceRecord", "record-from-start");
 	if (ok && d->status_url != NULL && *d->status_url) {
 		ok = form_add(&form, "StatusCallback", d->status_url) &&
 		    form_add(&form, "StatusCallbackMethod", "POST");

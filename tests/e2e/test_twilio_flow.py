@@ -412,3 +412,20 @@ def test_every_request_we_make_passes_prism(tw, fake, op, prism):  # noqa: F811
             r = replay(prism, q, rest)
         assert 200 <= r.status_code < 300, (q["method"], q["path"], q.get("body"), r.text[:800])
         assert "sl-violations" not in r.headers, (q["path"], r.headers["sl-violations"])
+
+
+def test_machine_detection_and_recording_only_when_configured(fake, server_factory):
+    env = twilio_env(fake.url)
+    env.update({"DIALER_MACHINE_DETECTION": "1", "DIALER_RECORD_CALLS": "1"})
+    srv = server_factory(env)
+    user, password = srv.create_user()
+    s = srv.login(user["username"], password)
+    call = operator_call(srv, s)["call"]
+    join(fake, srv, call, "op_%d" % user["id"])
+    (q,) = ours(fake, "POST", "/Participants.json")
+    assert q["params"]["MachineDetection"] == ["Enable"]
+    assert q["params"]["ConferenceRecord"] == ["record-from-start"]
+    r = srv.api("POST", "/aicallgo/api/v1/cold-call/initiate", json={"to_phone": TO})
+    assert r.status_code == 200, r.text
+    (q,) = ours(fake, "POST", "/Calls.json")
+    assert q["params"]["MachineDetection"] == ["Enable"] and q["params"]["Record"] == ["true"]

@@ -87,7 +87,7 @@ test_sim_join_and_dial(void **state)
 	const struct provider *p;
 	struct provider_ref ref = { 7, "cd-x", NULL, NULL, NULL, 0, 5000 };
 	struct provider_dial d = { { 7, "cd-x", NULL, NULL, NULL, 0, 5000 },
-	    "+12025550143", "+12025550100", 30, NULL, 0, NULL };
+	    "+12025550143", "+12025550100", 30, NULL, 0, NULL, 0, 0 };
 	struct provider_join a, b;
 	char leg1[PROVIDER_SID_MAX], leg2[PROVIDER_SID_MAX];
 
