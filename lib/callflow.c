@@ -57,7 +57,9 @@ callflow_settle(struct call *c, int ask)
 	struct provider_ref ref;
 	struct provider_status st;
 	struct provider_error perr;
+	long long deadline;
 	enum dl_err err;
+	int overdue;
 
 	if (call_status_final(c->status))
 		return DL_OK;
@@ -70,13 +72,32 @@ callflow_settle(struct call *c, int ask)
 			return err;
 		return calls_get(c->id, c);
 	}
-	if (provider_get(c->provider, &p, NULL, 0) != DL_OK)
+	/* A dial claimed but never confirmed: the process making it died. */
+	if (c->status == CALL_QUEUED && c->dial_claimed &&
+	    ref.now_unix - c->created_unix > CALLFLOW_OPERATOR_JOIN_TIMEOUT + CALLFLOW_GRACE) {
+		if ((err = calls_fail(c->id, "dial_unconfirmed")) != DL_OK)
+			return err;
+		return calls_get(c->id, c);
+	}
+	if (provider_get(c->provider, &p, NULL, 0) != DL_OK || c->dialed_unix == 0)
 		return DL_OK;
-	if (!(ask || p->simulated) || c->dialed_unix == 0)
+	/* Past its deadline a call is asked about even if nobody asks: its
+	 * last webhook may never come. */
+	deadline = c->dialed_unix + (c->status == CALL_IN_PROGRESS ? CALLFLOW_MAX_CALL :
+	    CALLFLOW_DIAL_TIMEOUT + CALLFLOW_GRACE);
+	overdue = ref.now_unix > deadline;
+	if (!(ask || overdue || p->simulated))
 		return DL_OK;
 	memset(&perr, 0, sizeof(perr));
-	if (p->status(&ref, &st, &perr) != DL_OK)
+	if (p->status(&ref, &st, &perr) != DL_OK) {
+		/* Long overdue and the provider cannot say: give up on it. */
+		if (ref.now_unix > deadline + CALLFLOW_GIVE_UP) {
+			if ((err = calls_fail(c->id, "provider_unreachable")) != DL_OK)
+				return err;
+			return calls_get(c->id, c);
+		}
 		return DL_OK; /* a later read asks again */
+	}
 	if ((err = calls_apply(c->id, st.status, st.duration_s)) != DL_OK)
 		return err;
 	return calls_get(c->id, c);

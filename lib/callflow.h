@@ -15,6 +15,12 @@
 #define CALLFLOW_OPERATOR_JOIN_TIMEOUT 20
 /* How long the prospect's phone rings before no-answer. */
 #define CALLFLOW_DIAL_TIMEOUT 30
+/* Slack on top of a provider's own deadlines before we go and ask. */
+#define CALLFLOW_GRACE 60
+/* A conversation longer than this is asked about (Twilio's cap is 4 h). */
+#define CALLFLOW_MAX_CALL (4 * 3600)
+/* Overdue and the provider cannot say for this long: the call fails. */
+#define CALLFLOW_GIVE_UP 600
 
 /* The identity a call's operator joins as: "op_<user id>", or "api" for
  * the API key (operator_id 0). */
@@ -30,10 +36,14 @@ enum dl_err callflow_hook_url(const struct provider *p, const char *kind,
 void callflow_ref(const struct call *c, struct provider_ref *ref);
 
 /*
- * Nothing stays in flight forever: fail a queued call past the
- * operator-join timeout, and ask the provider where the call is when it
- * can always say (the simulator) or when `ask` is set. *c is reloaded.
- * A provider that cannot answer leaves the row as it is.
+ * Nothing stays in flight forever (call-lifecycle.md): a queued call past
+ * the operator-join timeout fails (operator_not_connected; a dial that was
+ * claimed but never confirmed: dial_unconfirmed). A dialed call is asked
+ * about when `ask` is set, when the provider can always say (the
+ * simulator), or when it is past its deadline (ringing past the dial
+ * timeout, talking past CALLFLOW_MAX_CALL); a provider that cannot answer
+ * leaves the row as it is until CALLFLOW_GIVE_UP past the deadline, when
+ * the call fails with provider_unreachable. *c is reloaded.
  */
 enum dl_err callflow_settle(struct call *c, int ask);
 

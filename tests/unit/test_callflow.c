@@ -373,6 +373,45 @@ test_hook_url(void **state)
 	assert_int_equal(callflow_hook_url(&stub, "voice", 0, url, sizeof(url)), DL_ERR_CONFIG);
 }
 
+static void
+test_overdue_calls_are_asked_then_given_up(void **state)
+{
+	struct call c;
+
+	(void)state;
+	configure_twilio();
+	/* Nothing listens there: every question to "Twilio" fails at once. */
+	setenv("TWILIO_API_BASE", "http://127.0.0.1:1", 1);
+	new_call("twilio", &c);
+	assert_int_equal(calls_dialed(c.id, "CA0123456789abcdef0123456789abcdef"), DL_OK);
+	tu_sql_exec("UPDATE calls SET status = 'ringing', "
+	    "dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-100 seconds')");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_RINGING); /* overdue, asked, no answer yet */
+	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-800 seconds')");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "provider_unreachable");
+
+	/* A claimed dial that never came back. */
+	new_call("twilio", &c);
+	assert_int_equal(calls_claim_dial(c.id, &(int){ 0 }), DL_OK);
+	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-30 seconds') "
+	    "WHERE status = 'queued'");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_QUEUED); /* the dial may still be on its way */
+	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-90 seconds') "
+	    "WHERE status = 'queued'");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "dial_unconfirmed");
+	unsetenv("TWILIO_API_BASE");
+}
+
 int
 main(void)
 {
@@ -384,6 +423,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_webhook_dial_failure_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_conference_end_before_dial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_url, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overdue_calls_are_asked_then_given_up, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
