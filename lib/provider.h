@@ -72,7 +72,7 @@ enum provider_event_type {
 /* What a webhook said, in our words. Empty strings when not given. */
 struct provider_event {
 	enum provider_event_type type;
-	char key[160];               /* the same for every delivery of this event */
+	char key[224];               /* the same for every delivery of this event */
 	char name[48];               /* the provider's word for it, for call_events */
 	char conference_name[48];
 	char conference_sid[PROVIDER_SID_MAX];
