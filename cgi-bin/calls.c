@@ -46,11 +46,12 @@ static const struct valid_field list_params[] = {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static cJSON *
-token_json(const struct call *c, const struct provider_join *j)
+token_json(const struct provider *p, const struct call *c, const struct provider_join *j)
 {
 	cJSON *t = cJSON_CreateObject();
 
 	if (t == NULL || cJSON_AddStringToObject(t, "token", j->token) == NULL ||
+	    cJSON_AddBoolToObject(t, "simulated", p->simulated) == NULL ||
 	    cJSON_AddStringToObject(t, "identity", j->identity) == NULL ||
 	    cJSON_AddStringToObject(t, "conference_name", c->conference_name) == NULL ||
 	    cJSON_AddStringToObject(t, "provider", c->provider) == NULL ||
@@ -131,7 +132,7 @@ create_call(struct http_req *req, const struct app_who *who)
 		app_start_error(req, err, &s);
 		return;
 	}
-	if ((tok = token_json(&s.call, &s.join)) == NULL) {
+	if ((tok = token_json(p, &s.call, &s.join)) == NULL) {
 		app_error(req, DL_ERR_NOMEM, NULL);
 		return;
 	}
@@ -202,7 +203,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 			app_provider_error(req, err, &perr);
 			return;
 		}
-		if ((tok = token_json(&c, &join)) == NULL) {
+		if ((tok = token_json(p, &c, &join)) == NULL) {
 			app_error(req, DL_ERR_NOMEM, NULL);
 			return;
 		}

@@ -193,6 +193,9 @@ callflow_start(const struct provider *p, struct callflow_start *s)
 	if ((err = calls_create(&s->in, &s->call, &s->replayed, &s->limit,
 	    &s->retry_after)) != DL_OK)
 		return err;
+	if (!s->replayed)
+		log_line("call=%lld provider=%s%s created", s->call.id, p->name,
+		    p->simulated ? " (SIMULATED: no phone rings)" : "");
 	callflow_identity(s->in.operator_id, identity, sizeof(identity));
 	callflow_ref(&s->call, &ref);
 	if ((err = p->join(&ref, identity, &s->join, &s->perr)) != DL_OK) {

@@ -17,7 +17,7 @@ CALL_KEYS = {"id", "status", "failure_reason", "conference_name", "conference_si
              "operator_call_sid", "provider", "contact_id", "operator_id", "to_phone",
              "from_phone", "duration_s", "outcome", "notes", "created_at", "dialed_at",
              "answered_at", "ended_at"}
-TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "expires_at"}
+TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "simulated", "expires_at"}
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 
@@ -99,6 +99,7 @@ def test_create_with_phone(server, phone):
     assert "5550101" not in c["conference_name"] and "2025550101" not in c["conference_name"]
     assert set(t) == TOKEN_KEYS
     assert t["provider"] == "sim" and t["conference_name"] == c["conference_name"]
+    assert t["simulated"] is True
     assert t["identity"] == "op_%d" % user["id"]
     assert t["token"].startswith("sim.") and len(t["token"]) > 20
     assert before + 3000 <= t["expires_at"] <= int(time.time()) + 3700

@@ -104,7 +104,7 @@ def test_create_returns_twilio_token(tw):
     body = new_call(tw)
     assert body["call"]["provider"] == "twilio"
     tok = body["token"]
-    assert tok["identity"] == "api"
+    assert tok["identity"] == "api" and tok["simulated"] is False
     header, payload, _sig = tok["token"].split(".")
     assert b64json(header)["cty"] == "twilio-fpa;v=1"
     claims = b64json(payload)
