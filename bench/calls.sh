@@ -2,7 +2,8 @@
 # Calls benchmark (issue 3), Twilio provider against a fake Twilio on
 # loopback, through Apache + mod_fcgid from apache.conf:
 #  1. POST /api/v1/calls/{id}/token and GET /api/v1/calls/{id} with wrk
-#     (-t2 -c32 -d10s --latency, X-API-Key): >= 5,000 req/s each.
+#     (-t2 -c32 -d10s --latency, X-API-Key) on a call in progress:
+#     >= 5,000 req/s each, no non-2xx answer (and no request to Twilio).
 #  2. Sequential calls (bench/calls_flow.py): POST /api/v1/calls <= 5 ms
 #     p99, and from sending the operator's participant-join webhook to the
 #     prospect's dial arriving at the fake <= 5 ms p99.
@@ -13,8 +14,9 @@
 #   bench/calls.sh [BUILD_DIR]
 #
 # Environment: BENCH_DURATION (10s), BENCH_CONNS (32), BENCH_THREADS (2),
-# BENCH_WARMUP (5s, repeated until the calls pool has a process per
-# connection, at most BENCH_WARMUP_MAX=40 seconds), BENCH_ROUNDS (2: GET and
+# BENCH_WARMUP (5s of wrk at BENCH_WARMUP_CONNS=2x connections, repeated
+# until the calls pool has a process per connection, at most
+# BENCH_WARMUP_MAX=40 seconds), BENCH_ROUNDS (2: GET and
 # token measured alternately; the best round of each counts), BENCH_CALLS
 # (200, the connection check), BENCH_LAT_CALLS (1000 more calls, warm, for
 # the latency percentiles), BENCH_FAKE (fast: the minimal fake in
@@ -40,14 +42,19 @@ case "$fakekind" in fast|repo) ;; *) echo "bench: BENCH_FAKE is fast or repo" >&
 bench_prepare
 
 # The fake Twilio is ours to stop too (before bench_cleanup removes $tmp).
+# It must go first: server_stop waits for every child of this shell.
 fake_pid=
-calls_cleanup() {
-	rc=$?
+fake_stop() {
 	if [ -n "$fake_pid" ]; then
 		kill "$fake_pid" 2>/dev/null || :
 		wait "$fake_pid" 2>/dev/null || :
 		fake_pid=
 	fi
+}
+calls_cleanup() {
+	rc=$?
+	set +e
+	fake_stop
 	(exit $rc)
 	bench_cleanup
 }
@@ -141,8 +148,14 @@ a_fake=$(get lat_fake_connections) a_procs=$(get lat_webhooks_procs)
 printf '   after all %d calls: fake saw %s TCP connections; webhooks processes: %s\n' \
     "$((ncalls + nlat))" "$a_fake" "$a_procs"
 
-# 1. wrk on a call in flight (dialed, ringing), the flow's last.
+# 1. wrk on a call in progress (dialed and answered), the flow's last.
 id=$(get lat_live_call_id)
+st=$(curl -s -H "X-API-Key: $key" "$url/api/v1/calls/$id" |
+    $PY -c 'import json, sys; print(json.load(sys.stdin)["call"]["status"])' 2>/dev/null || :)
+if [ "$st" != in-progress ]; then
+	echo "bench: call $id is \"$st\", not in-progress" >&2
+	exit 1
+fi
 get_path="/api/v1/calls/$id"
 tok_path="/api/v1/calls/$id/token"
 code=$(curl -s -o "$tmp/tok.json" -w '%{http_code}' -X POST -H "X-API-Key: $key" "$url$tok_path")
@@ -158,7 +171,7 @@ wrk_setup
 run_wrk_m() {
 	before=$(wc -l <"$tmp/var/log/access.log")
 	[ "$2" = POST ] && s="$tmp/post.lua" || s="$tmp/report.lua"
-	wrk -t"$threads" -c"$conns" -d"$4" --latency -s "$s" \
+	wrk -t"$threads" -c"${wconns:-$conns}" -d"$4" --latency -s "$s" \
 	    -H "X-API-Key: $key" "$url$3" >"$tmp/wrk-$1.txt" 2>&1 || :
 	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
 	if [ -z "$line" ]; then
@@ -177,18 +190,23 @@ run_wrk_m() {
 	}'
 }
 
+fake_before=$($PY "$root/bench/calls_flow.py" stats --fake "$fake_url")
+
 # mod_fcgid grows a pool only for a request that found every process busy
-# for a second: wrk at the measured concurrency until the calls pool stops
-# growing (both URLs are the calls program).
+# for a second: wrk at twice the measured concurrency (BENCH_WARMUP_CONNS)
+# until the calls pool has a process per measured connection (both URLs are
+# the calls program).
 wait_quiet
 t=0
+wconns=${BENCH_WARMUP_CONNS:-$((conns * 2))}
 while :; do
 	run_wrk_m warm GET "$get_path" "$warm" >/dev/null
 	t=$((t + ${warm%s}))
 	np=$(fcgi_pids calls | wc -l)
 	[ "$np" -ge "$conns" ] || [ "$t" -ge "${BENCH_WARMUP_MAX:-40}" ] && break
 done
-echo "   warm-up: ${t}s of wrk at $conns connections; $np calls processes"
+echo "   warm-up: ${t}s of wrk at $wconns connections; $np calls processes"
+wconns=
 
 : >"$tmp/get.res"
 : >"$tmp/tok.res"
@@ -211,6 +229,9 @@ t_rps=$1 t_p50=$2 t_p99=$3
 g_bad=$(awk '{s += $4 + $5} END {print s + 0}' "$tmp/get.res")
 t_bad=$(awk '{s += $4 + $5} END {print s + 0}' "$tmp/tok.res")
 ncalls_procs=$(fcgi_pids calls | wc -l)
+# Reading a call or a token never needs Twilio: requests the fake saw meanwhile.
+wrk_twilio=$(($($PY "$root/bench/calls_flow.py" stats --fake "$fake_url") - fake_before))
+fake_stop
 server_stop
 
 echo
@@ -222,6 +243,7 @@ printf '   POST %s:   %s req/s, p50 %s ms, p99 %s ms, non-2xx/socket errors %s\n
 printf '   POST /api/v1/calls, sequential:    p50 %s ms, p99 %s ms (%d calls)\n' "$cr_p50" "$cr_p99" "$nlat"
 printf '   participant-join -> prospect dial: p50 %s ms, p99 %s ms (%s)\n' "$dial_p50" "$dial_p99" "$dial_how"
 printf '   %d calls: %s connections to the fake, %s webhooks processes\n' "$ncalls" "$c_fake" "$c_procs"
+printf '   requests to the fake while wrk ran: %s\n' "$wrk_twilio"
 echo
 verdict "GET /api/v1/calls/{id} >= 5,000 req/s" "$(ok "$g_rps >= 5000")" "$g_rps req/s"
 verdict "POST /api/v1/calls/{id}/token >= 5,000 req/s" "$(ok "$t_rps >= 5000")" "$t_rps req/s"
@@ -230,6 +252,7 @@ verdict "POST /api/v1/calls <= 5 ms p99" "$(ok "$cr_p99 <= 5")" "$cr_p99 ms"
 verdict "participant-join -> dial <= 5 ms p99" "$(ok "$dial_p99 <= 5")" "$dial_p99 ms, $dial_how"
 verdict "<= 1 connection to Twilio per webhooks process" \
     "$(ok "$c_fake <= $c_procs && $c_ok == $ncalls")" "$c_fake connections, $c_procs processes, $c_ok/$ncalls calls"
+verdict "no Twilio request while reading calls and tokens" "$(ok "$wrk_twilio == 0")" "$wrk_twilio requests"
 verdict "every call of the flow completed" "$(ok "$c_err + $l_err == 0")" "$c_err + $l_err failed"
 
 cat >>"$out" <<EOF
@@ -244,6 +267,7 @@ calls_tok_p50=$t_p50
 calls_tok_p99=$t_p99
 calls_tok_bad=$t_bad
 calls_nproc=$ncalls_procs
+calls_wrk_twilio=$wrk_twilio
 calls_create_n=$nlat
 calls_create_p50=$cr_p50
 calls_create_p99=$cr_p99

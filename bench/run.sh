@@ -3,7 +3,8 @@
 #
 #   bench/run.sh [BUILD_DIR]        (make bench runs it on build/)
 #
-# The environment of bench/import.sh and bench/contacts.sh applies;
+# The environment of bench/import.sh, bench/contacts.sh and bench/calls.sh
+# applies; BENCH_CALLS_RUN=0 skips the calls benchmark (calls.sh);
 # BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh). Each
 # script starts its own Apache on a free loopback port and stops it. Exits
 # non-zero only when a benchmark could not run; a missed target is a
@@ -21,6 +22,10 @@ BENCH_OUT=$res "$here/contacts.sh" "$build" || status=1
 if [ "${BENCH_ALT:-1}" = 1 ]; then
 	echo
 	BENCH_OUT=$res "$here/alt_proxy_fcgi.sh" "$build" || status=1
+fi
+if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
+	echo
+	BENCH_OUT=$res "$here/calls.sh" "$build" || status=1
 fi
 
 # key=value lines from the two scripts
@@ -62,6 +67,16 @@ fi
 if [ -n "$(get alt_list_rps)" ]; then
 	echo "| *For comparison, not the deployment:* the same through mod_proxy_fcgi to $(get alt_pool) pre-started processes per program | $(n "$(get alt_list_rps)") req/s, p50 $(get alt_list_p50) ms, p99 $(get alt_list_p99) ms; hello $(n "$(get alt_hello_rps)") req/s, p50 $(get alt_hello_p50) ms, p99 $(get alt_hello_p99) ms ($(get alt_list_pct)%) | | |"
 fi
+if [ -n "$(get calls_get_rps)" ]; then
+	echo "| \`GET /api/v1/calls/{id}\` (a call in progress, Twilio provider), wrk $(get calls_wrk) | $(n "$(get calls_get_rps)") req/s, p50 $(get calls_get_p50) ms, p99 $(get calls_get_p99) ms | ≥ 5,000 req/s | $(ok "$(get calls_get_rps) >= 5000") |"
+	echo "| \`POST /api/v1/calls/{id}/token\`, wrk $(get calls_wrk) | $(n "$(get calls_tok_rps)") req/s, p50 $(get calls_tok_p50) ms, p99 $(get calls_tok_p99) ms | ≥ 5,000 req/s | $(ok "$(get calls_tok_rps) >= 5000") |"
+	echo "| Non-2xx answers or socket errors (calls) | $(get calls_get_bad) (token: $(get calls_tok_bad)) | 0 | $(ok "$(get calls_get_bad) + $(get calls_tok_bad) == 0") |"
+	echo "| \`POST /api/v1/calls\`, $(n "$(get calls_create_n)") sequential calls | p50 $(get calls_create_p50) ms, p99 $(get calls_create_p99) ms | ≤ 5 ms p99 | $(ok "$(get calls_create_p99) <= 5") |"
+	echo "| Operator's participant-join webhook → the prospect's dial at a fake Twilio ($(get calls_dial_how)) | p50 $(get calls_dial_p50) ms, p99 $(get calls_dial_p99) ms | ≤ 5 ms p99 | $(ok "$(get calls_dial_p99) <= 5") |"
+	echo "| TCP connections to Twilio over $(get calls_flow_n) sequential calls (create, voice webhook, join webhook → dial; $(get calls_flow_ok) complete) | $(get calls_fake_conns) connections, $(get calls_webhooks_procs) \`webhooks\` processes | ≤ 1 per process | $(ok "$(get calls_fake_conns) <= $(get calls_webhooks_procs) && $(get calls_flow_ok) == $(get calls_flow_n)") |"
+elif [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
+	echo "| Calls benchmark | did not run | | |"
+fi
 if [ -n "$(get import_best)" ]; then
 	echo
 	echo "Where the import's time goes (best runs): HTTP, Apache and mod_fcgid take $(get import_http_only) s"
@@ -88,5 +103,14 @@ if [ -n "$(get list_rps)" ]; then
 		echo "printing the JSON (cJSON, and libc's malloc and number formatting under it) $(get list_cpu_json_us) µs,"
 		echo "SQLite $(get list_cpu_sqlite_us) µs, kernel $(get list_cpu_kernel_us) µs."
 	fi
+fi
+if [ -n "$(get calls_get_rps)" ]; then
+	echo
+	echo "Calls: the Twilio provider against $( [ "$(get calls_fake)" = fast ] && echo "the minimal fake Twilio in bench/calls_flow.py" || echo "tests/fake/fake_twilio.py") on loopback;"
+	echo "sequential calls from one kept-alive connection, each ended by a signed call-status webhook. The join"
+	echo "webhook itself answered in p50 $(get calls_join_p50) ms, p99 $(get calls_join_p99) ms (the dial inside it included)."
+	echo "After all calls: $(get calls_fake_conns_all) connections, $(get calls_webhooks_procs_all) \`webhooks\` processes. wrk ran on"
+	echo "$(get calls_nproc) \`calls\` processes (grown by warm-up; a request that finds every process busy waits up to a second)"
+	echo "and made $(get calls_wrk_twilio) requests to Twilio."
 fi
 exit $status
