@@ -192,6 +192,11 @@ app_error(struct http_req *req, enum dl_err err, const char *what)
 		http_send_error(req, 415, "unsupported_media_type",
 		    "This media type is not accepted here.", NULL);
 		break;
+	case DL_ERR_CONFIG:
+		http_send_error(req, 503, "misconfigured",
+		    "A server setting is missing or out of range; the server's error log "
+		    "names it.", NULL);
+		break;
 	default:
 		log_line("request_id=%s event=internal_error err=%s",
 		    http_request_id(req), dl_strerror(err));

@@ -88,6 +88,15 @@ callflow_settle(struct call *c, int ask)
 	overdue = ref.now_unix > deadline;
 	if (!(ask || overdue || p->simulated))
 		return DL_OK;
+	/* A page polling an overdue call must not turn every poll into a
+	 * provider request: unprompted, ask once per CALLFLOW_ASK_EVERY. */
+	if (!ask && !p->simulated) {
+		if (ref.now_unix - c->asked_unix < CALLFLOW_ASK_EVERY)
+			return DL_OK;
+		if ((err = calls_mark_asked(c->id)) != DL_OK)
+			return err;
+		c->asked_unix = ref.now_unix;
+	}
 	memset(&perr, 0, sizeof(perr));
 	if (p->status(&ref, &st, &perr) != DL_OK) {
 		/* Long overdue and the provider cannot say: give up on it. */

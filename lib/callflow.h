@@ -19,6 +19,8 @@
 #define CALLFLOW_GRACE 60
 /* A conversation longer than this is asked about (Twilio's cap is 4 h). */
 #define CALLFLOW_MAX_CALL (4 * 3600)
+/* Unprompted questions about one overdue call: at most one per this. */
+#define CALLFLOW_ASK_EVERY 10
 /* Overdue and the provider cannot say for this long: the call fails. */
 #define CALLFLOW_GIVE_UP 600
 
@@ -41,7 +43,8 @@ void callflow_ref(const struct call *c, struct provider_ref *ref);
  * claimed but never confirmed: dial_unconfirmed). A dialed call is asked
  * about when `ask` is set, when the provider can always say (the
  * simulator), or when it is past its deadline (ringing past the dial
- * timeout, talking past CALLFLOW_MAX_CALL); a provider that cannot answer
+ * timeout, talking past CALLFLOW_MAX_CALL; then at most once per
+ * CALLFLOW_ASK_EVERY); a provider that cannot answer
  * leaves the row as it is until CALLFLOW_GIVE_UP past the deadline, when
  * the call fails with provider_unreachable. *c is reloaded.
  */

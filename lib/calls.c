@@ -23,8 +23,8 @@ static const char sql_get[] =
     "call_sid, operator_call_sid, to_phone, from_phone, status, failure_reason, "
     "outcome, notes, created_at, dialed_at, answered_at, ended_at, "
     "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
-    "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL "
-    "FROM calls WHERE id = ?1";
+    "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL, "
+    "CAST(strftime('%s', status_asked_at) AS INTEGER) FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -68,6 +68,7 @@ calls_get(long long id, struct call *c)
 	    (long)sqlite3_column_int64(st, 19);
 	c->created_unix = sqlite3_column_int64(st, 20);
 	c->dial_claimed = sqlite3_column_int(st, 21);
+	c->asked_unix = sqlite3_column_int64(st, 22);
 	sqlite3_reset(st);
 	return DL_OK;
 }
@@ -390,6 +391,20 @@ enum dl_err
 calls_set_operator_leg(long long id, const char *call_sid)
 {
 	return set_text(sql_set_operator_leg, id, call_sid);
+}
+
+static const char sql_asked[] =
+    "UPDATE calls SET status_asked_at = " NOW " WHERE id = ?1";
+
+enum dl_err
+calls_mark_asked(long long id)
+{
+	sqlite3_stmt *st = db_stmt(sql_asked);
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return db_exec_stmt(st);
 }
 
 static const char sql_claim_dial[] =

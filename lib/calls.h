@@ -37,6 +37,7 @@ struct call {
 	long long dialed_unix;       /* 0 when not dialed */
 	long duration_s;             /* -1 when unknown */
 	int dial_claimed;            /* the prospect's dial is under way or done */
+	long long asked_unix;        /* last time the provider was asked unprompted; 0: never */
 };
 
 struct calls_new {
@@ -79,6 +80,9 @@ enum dl_err calls_find_conference(const char *conference, struct call *out);
  * operator's leg (replaced: a reconnecting browser gets a new leg). */
 enum dl_err calls_set_conference_sid(long long id, const char *conference_sid);
 enum dl_err calls_set_operator_leg(long long id, const char *call_sid);
+
+/* We are asking the provider about this overdue call now. */
+enum dl_err calls_mark_asked(long long id);
 
 /* Take the call's one right to dial the prospect: *won is 1 for exactly
  * one caller, and only while the call is queued. A claim is never given

@@ -389,7 +389,13 @@ test_overdue_calls_are_asked_then_given_up(void **state)
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_int_equal(callflow_settle(&c, 0), DL_OK);
 	assert_int_equal(c.status, CALL_RINGING); /* overdue, asked, no answer yet */
+	assert_true(c.asked_unix > 0);
+	/* Asked a moment ago: a poll now does not ask again, even long overdue. */
 	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-800 seconds')");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_RINGING);
+	tu_sql_exec("UPDATE calls SET status_asked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-11 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_int_equal(callflow_settle(&c, 0), DL_OK);
 	assert_int_equal(c.status, CALL_FAILED);
