@@ -46,8 +46,14 @@ DEB_PKGS = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev \
   libcsv-dev libcmocka-dev apache2 libapache2-mod-fcgid sqlite3 curl \
   python3 python3-pytest python3-requests python3-phonenumbers \
   python3-twilio python3-jwt python3-cryptography wrk hyperfine
+# ... and the browser tests (Debian's chromium, driven by npm playwright-core).
+TEST_PKGS = chromium
 
-.PHONY: all deps build test unit e2e run bench clean help
+# Browser libraries come from npm (package-lock.json), never a CDN: copied
+# into html/vendor/, which Apache serves and git ignores.
+VENDOR = html/vendor/twilio.min.js
+
+.PHONY: all deps test-deps vendor build test unit e2e run bench clean help
 .DEFAULT_GOAL := all
 
 all: $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
@@ -62,6 +68,16 @@ deps:
 	@tools/deps.sh $(DEB_PKGS)
 	@command -v node >/dev/null 2>&1 || tools/deps.sh nodejs npm
 	@tools/npm-deps.sh
+	@$(MAKE) -s --no-print-directory vendor
+
+test-deps: deps
+	@tools/deps.sh $(TEST_PKGS)
+
+vendor: $(VENDOR)
+
+html/vendor/twilio.min.js: node_modules/@twilio/voice-sdk/dist/twilio.min.js
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(BUILD)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(dir $@)
@@ -95,14 +111,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBA)
 
 build: all
 
-test: deps
+test: test-deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN) >/dev/null
 	@tests/run.sh $(BUILD)
 
 unit: all
 	@tests/run.sh $(BUILD) unit
 
-e2e: all
+e2e: all vendor
 	@tests/run.sh $(BUILD) e2e
 
 run: deps
@@ -113,4 +129,4 @@ bench: deps all
 	@bench/run.sh $(BUILD)
 
 clean:
-	rm -rf build var/run
+	rm -rf build var/run html/vendor

@@ -1,6 +1,26 @@
-/* GET /api/v1/auth/me: who is logged in, and the session's CSRF token (so
- * a reloaded page can carry on without logging in again). */
+/* GET /api/v1/auth/me: who is logged in, the session's CSRF token (so a
+ * reloaded page can carry on without logging in again), and the default
+ * provider, so the page can say when calls are only simulated. */
 #include "app.h"
+#include "provider.h"
+
+/* {"name","simulated","configured"} of the default provider. */
+static cJSON *
+provider_json(void)
+{
+	const char *name = provider_default_name();
+	const struct provider *p;
+	int ok = provider_get(name, &p, NULL, 0) == DL_OK;
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL || cJSON_AddStringToObject(o, "name", name) == NULL ||
+	    cJSON_AddBoolToObject(o, "simulated", ok && p->simulated) == NULL ||
+	    cJSON_AddBoolToObject(o, "configured", ok) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
 
 static void
 handle(struct http_req *req)
@@ -37,6 +57,12 @@ handle(struct http_req *req)
 		cJSON_AddItemToObject(out, "user", app_user_json(&user));
 		cJSON_AddStringToObject(out, "csrf_token", csrf);
 	}
+	if ((u = provider_json()) == NULL) {
+		cJSON_Delete(out);
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return;
+	}
+	cJSON_AddItemToObject(out, "provider", u);
 	http_send_json(req, 200, out);
 	cJSON_Delete(out);
 }

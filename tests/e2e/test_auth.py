@@ -184,6 +184,8 @@ def test_me_with_cookie(server):
     assert body["user"]["username"] == user["username"]
     assert body["user"]["role"] == "operator"
     assert body["csrf_token"] == s.headers["X-CSRF-Token"]
+    # The page says when calls are only simulated (no credentials: sim).
+    assert body["provider"] == {"name": "sim", "simulated": True, "configured": True}
 
 
 def test_me_with_api_key(server):
