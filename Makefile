@@ -53,7 +53,7 @@ TEST_PKGS = chromium
 # into html/vendor/, which Apache serves and git ignores.
 VENDOR = html/vendor/twilio.min.js
 
-.PHONY: all deps test-deps vendor build test unit e2e run bench clean help
+.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help
 .DEFAULT_GOAL := all
 
 all: $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
@@ -120,6 +120,9 @@ unit: all
 
 e2e: all vendor
 	@tests/run.sh $(BUILD) e2e
+
+browser: all vendor
+	@tests/run.sh $(BUILD) browser
 
 run: deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN)

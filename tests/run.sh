@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the test suites quietly; show a suite's whole output only when it
 # fails. Ends with one line: "TOTAL: N passed, M failed".
-#   tests/run.sh BUILD_DIR [unit|e2e]
+#   tests/run.sh BUILD_DIR [unit|e2e|browser]
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
@@ -56,10 +56,29 @@ run_e2e() {
 	fi
 }
 
+# The dial page in headless Debian chromium (playwright-core from npm).
+run_browser() {
+	log="$logs/browser.log"
+	( cd "$root" && DIALER_BUILD="$build" node --test --test-reporter=tap \
+		--test-concurrency=1 tests/browser/ ) >"$log" 2>&1
+	rc=$?
+	p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ $rc -ne 0 ]; then
+		echo "---- browser FAILED (screenshots in tests/artifacts/browser/) ----"; cat "$log"
+	else
+		echo "browser $p passed"
+	fi
+}
+
 case "$only" in
 unit) run_unit ;;
 e2e) run_e2e ;;
-*) run_unit; run_e2e ;;
+browser) run_browser ;;
+*) run_unit; run_e2e; run_browser ;;
 esac
 rm -rf "$logs"
 echo "TOTAL: $passed passed, $failed failed"

@@ -1,0 +1,275 @@
+// The dial page in headless chromium against the real Apache, a temporary
+// database and the fake Twilio: an operator's day from login to Save & next,
+// and what goes wrong (wrong password, expired session, microphone blocked,
+// the provider refusing the dial, a file that is not CSV). Elements are found
+// by role and accessible name, as a person finds them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import {
+  startServer, startFakeTwilio, launch, openPage, shot, twilioPlayer, twilioEnv,
+} from './harness.mjs';
+
+const T = { timeout: 15000 };
+let fake; let tw; let sim; let browser; let player; let files;
+
+const CSV = [
+  'name,title,company,phone',
+  'Ada Lovelace,CTO,Analytical Engines,+1 202 555 0143',
+  'Grace Hopper,VP Engineering,Acme Compilers,(202) 555-0144',
+  'Alan Turing,Founder,Acme Machines,202-555-0145',
+  'Nobody,,No Phone Inc,',
+  'Bad Number,CEO,Broken Ltd,12345',
+].join('\r\n') + '\r\n';
+
+before(async () => {
+  fake = await startFakeTwilio();
+  tw = await startServer(twilioEnv(fake));
+  sim = await startServer({});
+  player = twilioPlayer(tw, fake);
+  browser = await launch();
+  files = mkdtempSync(join(tmpdir(), 'dialer-upload-'));
+  writeFileSync(join(files, 'contacts.csv'), CSV);
+  writeFileSync(join(files, 'photo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0xff, 0xfe, 0, 1]));
+});
+
+after(async () => {
+  await browser?.close();
+  await tw?.stop();
+  await sim?.stop();
+  fake?.stop();
+  if (files) rmSync(files, { recursive: true, force: true });
+});
+
+function clean(page) {
+  assert.deepEqual(page.problems.offsite, [], 'requests left 127.0.0.1');
+  assert.deepEqual(page.problems.pageErrors, [], 'page errors');
+  assert.deepEqual(page.problems.console, [], 'console errors');
+}
+
+async function login(page, server, username, password) {
+  await page.goto(server.base + '/dial');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function newOperator(server, name) {
+  const password = 'pw-' + Math.random().toString(36).slice(2, 12);
+  await server.createUser(name, password);
+  return password;
+}
+
+async function upload(page, listName) {
+  await page.getByLabel('CSV file').setInputFiles(join(files, 'contacts.csv'));
+  await page.getByRole('textbox', { name: 'List name' }).fill(listName);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await page.getByRole('status').filter({ hasText: 'Imported 3 contacts, skipped 2' }).waitFor(T);
+}
+
+async function waitFor(what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const lastCallId = (server) => Number(server.sql('SELECT MAX(id) FROM calls'));
+const madeTo = async (suffix, method = 'POST') =>
+  (await fake.requests()).filter((q) => q.method === method && q.path.endsWith(suffix));
+
+test('the page loads clean, with its CSP, and asks to sign in', async () => {
+  const r = await fetch(tw.base + '/dial');
+  assert.equal(r.status, 200);
+  const csp = r.headers.get('content-security-policy');
+  assert.match(csp, /default-src 'self'/);
+  assert.match(csp, /connect-src 'self' https:\/\/\*\.twilio\.com wss:\/\/\*\.twilio\.com/);
+  // Every other answer keeps the strict policy.
+  const api = await fetch(tw.base + '/api/v1/auth/me');
+  assert.doesNotMatch(api.headers.get('content-security-policy'), /twilio/);
+  const page = await openPage(browser, tw);
+  await page.goto(tw.base + '/dial');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+  await shot(page, '01-sign-in');
+  clean(page);
+  await page.context().close();
+});
+
+test('a wrong password says so, in words', async () => {
+  const page = await openPage(browser, tw);
+  await newOperator(tw, 'wrongpw');
+  await login(page, tw, 'wrongpw', 'not-the-password');
+  await page.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor(T);
+  await shot(page, '02-wrong-password');
+  await page.context().close();
+});
+
+test('an operator\'s day over Twilio: upload, search, dial, talk, log, Save & next', async () => {
+  await fake.reset();
+  const password = await newOperator(tw, 'ada');
+  const page = await openPage(browser, tw, { fakeSdk: player });
+  await login(page, tw, 'ada', password);
+  await page.getByText('Signed in as ada').waitFor(T);
+  await upload(page, 'November prospects');
+  const errors = page.getByRole('table', { name: 'Import errors' });
+  await errors.waitFor(T);
+  assert.equal(await errors.getByRole('row').count(), 3); // header + two bad rows
+  await shot(page, '03-import-report');
+
+  await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Acme');
+  const table = page.getByRole('table', { name: 'Contacts' });
+  await waitFor('search', async () => (await table.getByRole('row').count()) === 3);
+  await page.getByRole('searchbox', { name: 'Search contacts' }).fill('');
+  await waitFor('all rows', async () => (await table.getByRole('row').count()) === 4);
+  await shot(page, '04-contacts');
+
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  await dialog.waitFor(T);
+  // The operator's leg joined (fake SDK -> voice URL -> join): we dialed.
+  const dial = await waitFor('the prospect dialed', async () => (await madeTo('/Participants.json'))[0]);
+  assert.deepEqual(dial.params.To, ['+12025550143']);
+  const id = lastCallId(tw);
+  await player.prospect(id, 'ringing');
+  await dialog.getByRole('status').filter({ hasText: 'Ringing' }).waitFor(T);
+  await shot(page, '05-ringing');
+  await player.prospect(id, 'in-progress');
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor(T);
+  await dialog.getByRole('timer').waitFor(T);
+  await dialog.getByRole('meter', { name: 'Microphone level' }).waitFor(T);
+  await shot(page, '06-connected');
+
+  const call = (await tw.api('GET', '/api/v1/calls/' + id)).body.call;
+  await dialog.getByRole('button', { name: 'Mute' }).click();
+  await waitFor('mute at Twilio', async () =>
+    (await madeTo(`/Participants/${call.operator_call_sid}.json`)).some((q) => q.params.Muted?.[0] === 'true'));
+  assert.equal(await dialog.getByRole('button', { name: 'Mute' }).getAttribute('aria-pressed'), 'true');
+  await dialog.getByRole('button', { name: 'Hold' }).click();
+  await waitFor('hold at Twilio', async () =>
+    (await madeTo(`/Participants/${call.call_sid}.json`)).some((q) => q.params.Hold?.[0] === 'true'));
+  await dialog.getByRole('button', { name: 'Hang up' }).click();
+  await waitFor('conference ended', async () =>
+    (await madeTo(`/Conferences/${call.conference_sid}.json`)).some((q) => q.params.Status?.[0] === 'completed'));
+  await player.prospect(id, 'completed', { CallDuration: '42' });
+
+  const log = page.getByRole('dialog', { name: 'Log call with Ada Lovelace' });
+  await log.waitFor(T);
+  await log.getByRole('button', { name: 'Follow up' }).click();
+  await log.getByRole('textbox', { name: 'Notes' }).fill('Call back Tuesday, wants pricing');
+  await shot(page, '07-log');
+  await log.getByRole('button', { name: 'Save & next' }).click();
+  await page.getByRole('status').filter({ hasText: /Dialing (Grace Hopper|Alan Turing) in \d+ s/ }).waitFor(T);
+  await shot(page, '08-next-countdown');
+  const logged = (await tw.api('GET', '/api/v1/calls/' + id)).body.call;
+  assert.equal(logged.outcome, 'follow_up');
+  assert.equal(logged.notes, 'Call back Tuesday, wants pricing');
+  // The countdown runs out and the next contact is dialed.
+  await waitFor('the next call', async () => lastCallId(tw) > id, 12000);
+  const next = (await tw.api('GET', '/api/v1/calls/' + lastCallId(tw))).body.call;
+  assert.notEqual(next.contact_id, logged.contact_id);
+  await page.getByRole('dialog', { name: /Call with (Grace Hopper|Alan Turing)/ }).waitFor(T);
+  await page.getByRole('button', { name: 'Hang up' }).click();
+  clean(page);
+  await page.context().close();
+});
+
+test('simulated calls work end to end without the SDK and say so', async () => {
+  const password = await newOperator(sim, 'simone');
+  const page = await openPage(browser, sim);
+  await login(page, sim, 'simone', password);
+  await page.getByText('Simulated calls — no real phone rings').waitFor(T);
+  await upload(page, 'Sim list');
+  await page.getByRole('button', { name: 'Dial Grace Hopper' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Grace Hopper' });
+  await dialog.getByText('Simulated call').waitFor(T);
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  await shot(page, '09-simulated');
+  await dialog.getByRole('button', { name: 'Hang up' }).click();
+  const log = page.getByRole('dialog', { name: 'Log call with Grace Hopper' });
+  await log.waitFor(T);
+  await page.keyboard.press('2'); // Voicemail
+  assert.equal(await log.getByRole('button', { name: 'Voicemail' }).getAttribute('aria-pressed'), 'true');
+  await log.getByRole('button', { name: 'Save', exact: true }).click();
+  const row = page.getByRole('table', { name: 'Contacts' }).getByRole('row').filter({ hasText: 'Grace Hopper' });
+  await row.filter({ hasText: /voicemail/i }).waitFor(T);
+  await page.getByRole('button', { name: 'History for Grace Hopper' }).click();
+  const hist = page.getByRole('dialog', { name: 'Call history for Grace Hopper' });
+  await hist.getByText(/voicemail/i).first().waitFor(T);
+  await hist.getByRole('button', { name: 'Close' }).click();
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor(T);
+  await shot(page, '10-shortcuts');
+  clean(page);
+  await page.context().close();
+});
+
+test('an expired session sends the operator to sign in and back to their place', async () => {
+  const password = await newOperator(sim, 'expiry');
+  const page = await openPage(browser, sim);
+  await login(page, sim, 'expiry', password);
+  await upload(page, 'Expiry list');
+  await page.getByRole('searchbox', { name: 'Search contacts' }).fill('Turing');
+  const table = page.getByRole('table', { name: 'Contacts' });
+  await waitFor('search', async () => (await table.getByRole('row').count()) === 2);
+  sim.sql("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'expiry')");
+  await page.getByRole('combobox', { name: 'Status' }).selectOption({ label: 'Not called' });
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+  await page.getByRole('textbox', { name: 'Username' }).fill('expiry');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await waitFor('the same search', async () =>
+    (await page.getByRole('searchbox', { name: 'Search contacts' }).inputValue()) === 'Turing'
+    && (await table.getByRole('row').count()) === 2);
+  await page.context().close();
+});
+
+test('a blocked microphone is explained in words', async () => {
+  const password = await newOperator(tw, 'nomic');
+  const page = await openPage(browser, tw, { fakeSdk: player });
+  await page.addInitScript(() => { window.__fakeTwilioFail = 31208; });
+  await login(page, tw, 'nomic', password);
+  await upload(page, 'Mic list');
+  await page.getByRole('button', { name: 'Dial Alan Turing' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Alan Turing' });
+  await dialog.getByText(/microphone/i).first().waitFor(T);
+  await shot(page, '11-microphone-blocked');
+  await page.keyboard.press('Escape');
+  await page.context().close();
+});
+
+test('a dial the provider refuses ends Failed, with the reason', async () => {
+  await fake.reset();
+  await fake.ctl('/_fake/faults', { method: 'POST', path: '/Participants\\.json$', count: 1,
+    action: 'status', status: 400, code: 21217, message: 'Phone number does not appear to be valid' });
+  const password = await newOperator(tw, 'refused');
+  const page = await openPage(browser, tw, { fakeSdk: player });
+  await login(page, tw, 'refused', password);
+  await upload(page, 'Refused list');
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  await dialog.getByRole('status').filter({ hasText: 'Failed' }).waitFor(T);
+  await dialog.getByText(/refused/i).first().waitFor(T);
+  await shot(page, '12-provider-error');
+  await page.context().close();
+});
+
+test('a file that is not CSV is refused with the server\'s words', async () => {
+  const password = await newOperator(sim, 'notcsv');
+  const page = await openPage(browser, sim);
+  await login(page, sim, 'notcsv', password);
+  await page.getByLabel('CSV file').setInputFiles(join(files, 'photo.png'));
+  await page.getByRole('textbox', { name: 'List name' }).fill('Not a CSV');
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const alert = page.getByRole('alert');
+  await alert.first().waitFor(T);
+  assert.match(await alert.first().innerText(), /\w{8,}/);
+  await shot(page, '13-not-csv');
+  assert.equal(Number(sim.sql("SELECT COUNT(*) FROM contact_lists WHERE name = 'Not a CSV'")), 0);
+  await page.context().close();
+});

@@ -1,0 +1,246 @@
+// The browser tests' world: the real Apache from apache.conf (tools/serve.sh)
+// with a temporary database, the stateful fake Twilio (tests/fake), and
+// Debian's chromium driven by playwright-core. Nothing leaves 127.0.0.1:
+// every other request is aborted and counted as a failure.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..', '..');
+export const BUILD = process.env.DIALER_BUILD || join(ROOT, 'build');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts', 'browser');
+
+export const ACCOUNT_SID = 'AC' + '0123456789abcdef'.repeat(2);
+export const AUTH_TOKEN = 'fake-auth-token-0123456789';
+export const API_KEY_SID = 'SK' + '00112233445566778899aabbccddeeff';
+export const API_KEY_SECRET = 'fake-api-key-secret-0123456789';
+export const APP_SID = 'AP' + 'ffeeddccbbaa99887766554433221100';
+export const CALLER_ID = '+15005550006';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function cleanEnv() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(DIALER_|TWILIO_|TELNYX_)/.test(k) && k !== 'PORT') env[k] = v;
+  }
+  return env;
+}
+
+// The fake Twilio, standalone (it needs Debian's python3-twilio).
+export async function startFakeTwilio() {
+  const dir = mkdtempSync(join(tmpdir(), 'dialer-fake-'));
+  const ready = join(dir, 'ready');
+  const proc = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'fake', 'fake_twilio.py'),
+    '--port', '0', '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN,
+    '--api-key-sid', API_KEY_SID, '--api-key-secret', API_KEY_SECRET, '--ready-file', ready],
+  { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(ready) && readFileSync(ready, 'utf8').trim()) break;
+    if (proc.exitCode !== null) throw new Error('fake Twilio exited: ' + err);
+    await sleep(50);
+  }
+  const text = readFileSync(ready, 'utf8').trim();
+  const url = text.startsWith('http') ? text : 'http://127.0.0.1:' + text;
+  const fake = {
+    url,
+    async ctl(path, body) {
+      const r = await fetch(url + path, body === undefined ? {} : {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+      return r.json();
+    },
+    reset() { return this.ctl('/_fake/reset', {}); },
+    requests() { return this.ctl('/_fake/requests'); },
+    // Post a webhook signed as Twilio signs it.
+    callback(target, params) { return this.ctl('/_fake/callback', { url: target, params }); },
+    stop() {
+      try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return fake;
+}
+
+// One Apache serving the app; env adds provider settings.
+export async function startServer(extraEnv = {}) {
+  const port = await freePort();
+  const varDir = mkdtempSync(join(tmpdir(), 'dialer-browser-'));
+  const base = 'http://127.0.0.1:' + port;
+  const server = {
+    port, base, var: varDir,
+    adminPassword: 'admin-' + randomBytes(9).toString('base64url'),
+    apiKey: 'k-' + randomBytes(18).toString('base64url'),
+  };
+  const env = {
+    ...cleanEnv(), PORT: String(port), DIALER_VAR: varDir,
+    DIALER_ADMIN_PASSWORD: server.adminPassword, DIALER_API_KEY: server.apiKey,
+    DIALER_LOGIN_MAX_PER_ADDR: '10000', DIALER_PUBLIC_URL: base, ...extraEnv,
+  };
+  const out = join(varDir, 'serve.out');
+  const proc = spawn(join(ROOT, 'tools', 'serve.sh'), [BUILD], {
+    cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const deadline = Date.now() + 20000;
+  for (;;) {
+    try {
+      await fetch(base + '/api/v1/auth/me');
+      break;
+    } catch {
+      if (Date.now() > deadline || proc.exitCode !== null) {
+        writeFileSync(out, log);
+        throw new Error('server did not start:\n' + log);
+      }
+      await sleep(100);
+    }
+  }
+  server.api = async (method, path, body) => {
+    const r = await fetch(base + path, {
+      method, headers: { 'X-API-Key': server.apiKey, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  server.createUser = async (username, password, role = 'operator') => {
+    const r = await server.api('POST', '/api/v1/users', { username, password, role });
+    if (r.status !== 201) throw new Error('create user: ' + JSON.stringify(r.body));
+    return r.body.user;
+  };
+  server.sql = (sql) => execFileSync('sqlite3', [join(varDir, 'dialer.db'), sql], { encoding: 'utf8' }).trim();
+  server.stop = async () => {
+    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+    for (let i = 0; i < 100; i++) {
+      try { process.kill(-proc.pid, 0); } catch { break; }
+      await sleep(100);
+    }
+    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* gone */ }
+    rmSync(varDir, { recursive: true, force: true });
+  };
+  return server;
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+];
+
+// Playwright gives every launch a fresh temporary profile (its own
+// --user-data-dir), removed on close.
+export async function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+// A page on `server` that records console errors, page errors and any
+// request that would leave 127.0.0.1 (aborted). With `fakeSdk`, the vendored
+// Twilio SDK is replaced by tests/browser/fake-twilio-sdk.js, whose Device
+// asks `voice` (a Node function) to play Twilio's part.
+export async function openPage(browser, server, { fakeSdk = null, permissions = ['microphone'] } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  if (permissions.length) await context.grantPermissions(permissions, { origin: server.base });
+  const problems = { console: [], pageErrors: [], offsite: [] };
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.hostname !== '127.0.0.1' && u.protocol !== 'data:' && u.protocol !== 'blob:') {
+      problems.offsite.push(route.request().url());
+      return route.abort();
+    }
+    if (fakeSdk && u.pathname === '/vendor/twilio.min.js') {
+      return route.fulfill({
+        status: 200, contentType: 'application/javascript',
+        body: readFileSync(join(here, 'fake-twilio-sdk.js'), 'utf8'),
+      });
+    }
+    return route.continue();
+  });
+  if (fakeSdk) await context.exposeBinding('__fakeTwilio', (_src, op, arg) => fakeSdk(op, arg));
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') problems.console.push(m.text()); });
+  page.on('pageerror', (e) => problems.pageErrors.push(String(e)));
+  page.problems = problems;
+  return page;
+}
+
+export async function shot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, name + '.png'), fullPage: true });
+}
+
+// Twilio's side of the browser leg, for the fake SDK: the voice URL, the
+// room with the operator in it, and the join that makes us dial.
+export function twilioPlayer(server, fake) {
+  const legs = new Map();
+  let n = 0;
+  const hook = (kind, params) => fake.callback(server.base + '/api/v1/twilio/' + kind,
+    { AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', ...params });
+  const player = async (op, arg) => {
+    if (op === 'connect') {
+      n += 1;
+      const leg = 'CA' + n.toString(16).padStart(2, '0').repeat(16);
+      const voice = await hook('voice', {
+        CallSid: leg, From: 'client:' + arg.identity, Caller: 'client:' + arg.identity,
+        To: '', Direction: 'inbound', CallStatus: 'ringing', conference: arg.params.conference,
+      });
+      if (voice.status !== 200 || !/<Conference/.test(voice.body)) return { rejected: true, body: voice.body };
+      const conf = await fake.ctl('/_fake/conferences', {
+        friendly_name: arg.params.conference, operator_call_sid: leg,
+      });
+      legs.set(leg, { cf: conf.sid, name: arg.params.conference });
+      await hook('conference-status', { ConferenceSid: conf.sid, FriendlyName: arg.params.conference,
+        StatusCallbackEvent: 'conference-start', SequenceNumber: '1' });
+      await hook('conference-status', { ConferenceSid: conf.sid, FriendlyName: arg.params.conference,
+        StatusCallbackEvent: 'participant-join', CallSid: leg, SequenceNumber: '2' });
+      return { leg };
+    }
+    if (op === 'disconnect') {
+      const l = legs.get(arg.leg);
+      if (l) {
+        await hook('conference-status', { ConferenceSid: l.cf, FriendlyName: l.name,
+          StatusCallbackEvent: 'conference-end', SequenceNumber: '9' });
+      }
+      return {};
+    }
+    return {};
+  };
+  // Move the prospect's leg of call `id` the way Twilio's status callbacks do.
+  player.prospect = async (callId, status, extra = {}) => {
+    const call = (await server.api('GET', '/api/v1/calls/' + callId)).body.call;
+    return fake.callback(server.base + '/api/v1/twilio/call-status?call=' + callId, {
+      AccountSid: ACCOUNT_SID, ApiVersion: '2010-04-01', CallSid: call.call_sid,
+      CallStatus: status, ...extra,
+    });
+  };
+  return player;
+}
+
+export function twilioEnv(fake) {
+  return {
+    DIALER_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    TWILIO_API_KEY_SID: API_KEY_SID, TWILIO_API_KEY_SECRET: API_KEY_SECRET,
+    TWILIO_TWIML_APP_SID: APP_SID, TWILIO_CALLER_ID: CALLER_ID, TWILIO_API_BASE: fake.url,
+  };
+}
