@@ -52,6 +52,8 @@ token_json(const struct provider *p, const struct call *c, const struct provider
 
 	if (t == NULL || cJSON_AddStringToObject(t, "token", j->token) == NULL ||
 	    cJSON_AddBoolToObject(t, "simulated", p->simulated) == NULL ||
+	    (j->edge[0] ? cJSON_AddStringToObject(t, "edge", j->edge) :
+	    cJSON_AddNullToObject(t, "edge")) == NULL ||
 	    cJSON_AddStringToObject(t, "identity", j->identity) == NULL ||
 	    cJSON_AddStringToObject(t, "conference_name", c->conference_name) == NULL ||
 	    cJSON_AddStringToObject(t, "provider", c->provider) == NULL ||

@@ -94,6 +94,7 @@ struct provider_join {
 	char token[PROVIDER_TOKEN_MAX];
 	char identity[128];
 	long long expires_at;        /* Unix seconds */
+	char edge[32];               /* where the browser should connect ("" = the SDK's choice) */
 };
 
 struct provider_status {

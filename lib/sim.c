@@ -42,6 +42,7 @@ sim_join(const struct provider_ref *ref, const char *identity,
 		return DL_ERR_INVALID;
 	memcpy(out->identity, identity, strlen(identity) + 1);
 	out->expires_at = ref->now_unix + SIM_TOKEN_TTL;
+	out->edge[0] = '\0';
 	return random_id("sim.", out->token, sizeof(out->token));
 }
 

@@ -358,6 +358,7 @@ tw_join(const struct provider_ref *ref, const char *identity,
     struct provider_join *out, struct provider_error *perr)
 {
 	struct token_twilio in;
+	const char *edge;
 	enum dl_err err;
 
 	(void)perr;
@@ -375,6 +376,12 @@ tw_join(const struct provider_ref *ref, const char *identity,
 	    &out->expires_at)) != DL_OK)
 		return err == DL_ERR_INVALID ? DL_ERR_CONFIG : err;
 	memcpy(out->identity, identity, strlen(identity) + 1);
+	/* Twilio's edge locations are lower-case words (ashburn, dublin, ...). */
+	edge = config_get("TWILIO_EDGE");
+	out->edge[0] = '\0';
+	if (edge != NULL && strlen(edge) < sizeof(out->edge) &&
+	    strspn(edge, "abcdefghijklmnopqrstuvwxyz-") == strlen(edge))
+		memcpy(out->edge, edge, strlen(edge) + 1);
 	return DL_OK;
 }
 

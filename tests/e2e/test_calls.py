@@ -17,7 +17,7 @@ CALL_KEYS = {"id", "status", "failure_reason", "conference_name", "conference_si
              "operator_call_sid", "provider", "contact_id", "operator_id", "to_phone",
              "from_phone", "duration_s", "outcome", "notes", "created_at", "dialed_at",
              "answered_at", "ended_at"}
-TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "simulated", "expires_at"}
+TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "simulated", "edge", "expires_at"}
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
 

@@ -104,7 +104,7 @@ def test_create_returns_twilio_token(tw):
     body = new_call(tw)
     assert body["call"]["provider"] == "twilio"
     tok = body["token"]
-    assert tok["identity"] == "api" and tok["simulated"] is False
+    assert tok["identity"] == "api" and tok["simulated"] is False and tok["edge"] is None
     header, payload, _sig = tok["token"].split(".")
     assert b64json(header)["cty"] == "twilio-fpa;v=1"
     claims = b64json(payload)
@@ -113,6 +113,13 @@ def test_create_returns_twilio_token(tw):
     assert claims["grants"]["voice"]["outgoing"]["application_sid"] == APP_SID
     assert claims["exp"] - claims["nbf"] == 3600
     assert tok["expires_at"] == claims["exp"]
+
+
+def test_edge_setting_reaches_the_browser(fake, server_factory):
+    env = twilio_env(fake.url)
+    env["TWILIO_EDGE"] = "dublin"
+    tok = new_call(server_factory(env))["token"]
+    assert tok["edge"] == "dublin"
 
 
 def test_missing_settings_is_503(fake, server_factory):
