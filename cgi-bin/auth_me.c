@@ -1,6 +1,7 @@
 /* GET /api/v1/auth/me: who is logged in, the session's CSRF token (so a
  * reloaded page can carry on without logging in again), and the default
- * provider, so the page can say when calls are only simulated. */
+ * provider, so the page can say when calls are only simulated. With
+ * ?optional=1 nobody signed in is a 200 with "user": null, not a 401. */
 #include "app.h"
 #include "provider.h"
 
@@ -22,6 +23,19 @@ provider_json(void)
 	return o;
 }
 
+/* ?optional=1 without an API key, and no live session cookie. */
+static int
+signed_out(struct http_req *req)
+{
+	const char *opt = http_query(req, "optional"), *token;
+	struct auth_user u;
+
+	if (opt == NULL || strcmp(opt, "1") != 0 || http_header(req, "X-API-Key") != NULL)
+		return 0;
+	token = http_cookie(req, "session");
+	return token == NULL || auth_session(token, &u) == DL_ERR_AUTH;
+}
+
 static void
 handle(struct http_req *req)
 {
@@ -35,7 +49,24 @@ handle(struct http_req *req)
 		http_send_method_not_allowed(req, "GET");
 		return;
 	}
-	if (!app_ready(req) || !app_authenticate(req, &who))
+	if (!app_ready(req))
+		return;
+	if (signed_out(req)) {
+		/* ?optional=1: a page asking whether anyone is signed in gets
+		 * an answer, not an error it would have to log. */
+		if ((out = cJSON_CreateObject()) == NULL || cJSON_AddNullToObject(out, "user") == NULL ||
+		    cJSON_AddNullToObject(out, "csrf_token") == NULL ||
+		    (u = provider_json()) == NULL) {
+			cJSON_Delete(out);
+			app_error(req, DL_ERR_NOMEM, NULL);
+			return;
+		}
+		cJSON_AddItemToObject(out, "provider", u);
+		http_send_json(req, 200, out);
+		cJSON_Delete(out);
+		return;
+	}
+	if (!app_authenticate(req, &who))
 		return;
 	if ((out = cJSON_CreateObject()) == NULL) {
 		app_error(req, DL_ERR_NOMEM, NULL);

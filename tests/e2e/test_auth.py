@@ -202,6 +202,21 @@ def test_me_without_credentials(server):
     assert err["message"]
 
 
+def test_me_optional_answers_signed_out_without_an_error(server, admin):
+    for cookies in ({}, {"session": "not-a-session"}):
+        r = requests.get(server.url(ME + "?optional=1"), cookies=cookies, timeout=30)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["user"] is None and body["csrf_token"] is None
+        assert body["provider"]["name"] == "sim"
+    # Signed in, it is the usual answer.
+    r = admin.get(server.url(ME + "?optional=1"))
+    assert r.status_code == 200 and r.json()["user"]["username"] == "admin"
+    # A wrong API key is still an error.
+    r = requests.get(server.url(ME + "?optional=1"), headers={"X-API-Key": "wrong"}, timeout=30)
+    assert r.status_code == 401
+
+
 def test_forged_and_malformed_cookies_are_401(server):
     forged = secrets.token_urlsafe(32)[:43]
     for token in (forged, "", "x", "a" * 43 + "b", "../../etc/passwd", "%00" * 20):

@@ -1,0 +1,389 @@
+// The call dialog: create the call, join it through the voice adapter, poll
+// its status every second until it is final, controls, timer, level meter,
+// audio devices; then hand over to the call log.
+
+import { get, post, randomKey } from './api.js';
+import { createVoice } from './voice.js';
+import { createCallLog } from './calllog.js';
+import { openModal, closeModal, setEscape, setReturnTo } from './modal.js';
+import { FINAL, statusWords, mmss, WARNING_WORDS } from './words.js';
+
+const $ = (id) => document.getElementById(id);
+const POLL_MS = 1000;
+
+export function createDialer({ contacts, onSaved }) {
+  const els = {
+    dialog: $('call-dialog'),
+    title: $('call-title'),
+    sub: $('call-sub'),
+    sim: $('call-sim'),
+    panel: $('call-panel'),
+    status: $('call-status'),
+    timer: $('call-timer'),
+    quality: $('call-quality'),
+    error: $('call-error'),
+    note: $('call-note'),
+    controls: $('call-controls'),
+    meter: $('mic-meter'),
+    meterBar: $('mic-meter-bar'),
+    micField: $('mic-select-field'),
+    mic: $('mic-select'),
+    spkField: $('speaker-select-field'),
+    spk: $('speaker-select'),
+    mute: $('call-mute'),
+    hold: $('call-hold'),
+    hangup: $('call-hangup'),
+    closebar: $('call-closebar'),
+    close: $('call-close'),
+  };
+
+  // One call at a time.
+  let s = null; // {contact, call, voice, phase, muted, held, pollTimer, ...}
+  let gen = 0;
+
+  const log = createCallLog({
+    onSaved,
+    onClose: () => close(),
+    onDialNext: (next) => dial(next, null),
+    listFor: (c) => contacts.currentListId() || (c && c.list_id) || '',
+  });
+
+  // --- rendering ------------------------------------------------------
+  function setStatus(text) {
+    if (els.status.textContent !== text) els.status.textContent = text;
+  }
+
+  // The bar follows every sample; the meter's value (what assistive tech and
+  // tests read) is the peak over each quarter second.
+  let lastAria = 0;
+  let peak = 0;
+  function setLevel(v, force = false) {
+    const pct = Math.round(Math.max(0, Math.min(1, v)) * 100);
+    els.meterBar.style.width = `${pct}%`;
+    peak = Math.max(peak, pct);
+    const now = performance.now();
+    if (force || now - lastAria >= 250) {
+      const shown = force ? pct : peak;
+      lastAria = now;
+      peak = 0;
+      els.meter.setAttribute('aria-valuenow', String(shown));
+      els.meter.setAttribute('aria-valuetext', `${shown}%`);
+    }
+  }
+
+  function renderQuality() {
+    if (!s || !s.warnings.size) {
+      els.quality.hidden = true;
+      els.quality.textContent = '';
+      return;
+    }
+    const words = Array.from(s.warnings, (w) => WARNING_WORDS[w] || w.replace(/-/g, ' '));
+    els.quality.textContent = `⚠ Weak connection: ${words.join(', ')}`;
+    els.quality.hidden = false;
+  }
+
+  function fillSelect(field, select, list, current) {
+    if (!list || !list.length) { field.hidden = true; return; }
+    const frag = document.createDocumentFragment();
+    for (const d of list) {
+      const o = document.createElement('option');
+      o.value = d.id;
+      o.textContent = d.label;
+      frag.appendChild(o);
+    }
+    select.replaceChildren(frag);
+    if (current && list.some((d) => d.id === current)) select.value = current;
+    field.hidden = false;
+  }
+
+  function setToggles() {
+    const live = s && s.phase === 'live' && s.call && s.call.status === 'in-progress';
+    els.mute.disabled = !live || s.busy;
+    els.hold.disabled = !live || s.busy;
+    els.mute.setAttribute('aria-pressed', String(!!(s && s.muted)));
+    els.hold.setAttribute('aria-pressed', String(!!(s && s.held)));
+  }
+
+  function startTimer() {
+    if (s.timerStart) return;
+    s.timerStart = performance.now();
+    els.timer.textContent = '00:00';
+    els.timer.hidden = false;
+    s.timerIv = setInterval(() => {
+      const t = mmss((performance.now() - s.timerStart) / 1000);
+      if (els.timer.textContent !== t) els.timer.textContent = t;
+    }, 250);
+  }
+
+  function stopTimer(x) {
+    if (x.timerIv) clearInterval(x.timerIv);
+    x.timerIv = 0;
+  }
+
+  // --- the call -------------------------------------------------------
+  function update(call) {
+    if (!s || !call || (s.call && call.id !== s.call.id)) return;
+    s.call = call;
+    if (s.phase !== 'live') { log.update(call); return; }
+    setStatus(statusWords(call));
+    if (call.status === 'in-progress') startTimer();
+    setToggles();
+    if (FINAL.has(call.status)) finish();
+  }
+
+  function schedulePoll(delay = POLL_MS) {
+    if (!s || s.phase !== 'live') return;
+    clearTimeout(s.pollTimer);
+    const my = s;
+    my.pollTimer = setTimeout(async () => {
+      if (s !== my || my.phase !== 'live') return;
+      try {
+        const r = await get(`/api/v1/calls/${my.call.id}`);
+        if (s === my) update(r.call);
+      } catch (err) {
+        if (err.status === 401) return;
+        if (err.status === 404) { els.error.textContent = 'This call no longer exists.'; return; }
+        // Transient: keep polling.
+      }
+      if (s === my && my.phase === 'live') schedulePoll();
+    }, delay);
+  }
+
+  function finish() {
+    const x = s;
+    x.phase = 'log';
+    clearTimeout(x.pollTimer);
+    stopTimer(x);
+    els.timer.hidden = true;
+    if (x.voice) { x.voice.destroy(); x.voice = null; }
+    setLevel(0, true);
+    els.controls.hidden = true;
+    els.quality.hidden = true;
+    els.title.textContent = `Log call with ${x.contact.name}`;
+    log.show(x.call, x.contact);
+    log.focusFirst();
+    // The duration may settle a moment after the status: one more look.
+    if ((x.call.duration_s === null || x.call.duration_s === undefined) && !x.call.ended_at) {
+      setTimeout(async () => {
+        if (s !== x) return;
+        try { const r = await get(`/api/v1/calls/${x.call.id}`); if (s === x) update(r.call); } catch { /* fine */ }
+      }, 1000);
+    }
+  }
+
+  function notPlaced(message) {
+    s.phase = 'failed';
+    setStatus('Call not placed');
+    els.error.textContent = message;
+    els.controls.hidden = true;
+    els.closebar.hidden = false;
+    els.close.focus();
+  }
+
+  async function endCall() {
+    const x = s;
+    if (!x || x.phase !== 'live') return;
+    if (!x.call) { x.endRequested = true; setStatus('Canceling…'); return; }
+    if (x.ending) return;
+    x.ending = true;
+    els.hangup.disabled = true;
+    if (x.voice) x.voice.disconnect();
+    try {
+      const r = await post(`/api/v1/calls/${x.call.id}/end`);
+      if (s === x && r && r.call) update(r.call);
+    } catch (err) {
+      if (err.status === 401) return;
+      if (s === x && err.code !== 'call_ended') {
+        els.error.textContent = `Could not hang up: ${err.message}`;
+        els.hangup.disabled = false;
+        x.ending = false;
+      }
+    }
+    if (s === x && x.phase === 'live') schedulePoll(0);
+  }
+
+  async function toggle(kind) {
+    const x = s;
+    if (!x || x.phase !== 'live' || !x.call || x.busy || x.call.status !== 'in-progress') return;
+    const want = kind === 'mute' ? !x.muted : !x.held;
+    x.busy = true;
+    setToggles();
+    try {
+      if (kind === 'mute') await post(`/api/v1/calls/${x.call.id}/mute`, { participant: 'operator', muted: want });
+      else await post(`/api/v1/calls/${x.call.id}/hold`, { hold: want });
+      if (s !== x) return;
+      if (kind === 'mute') x.muted = want; else x.held = want;
+      els.error.textContent = '';
+    } catch (err) {
+      if (s === x && err.status !== 401) {
+        els.error.textContent = `Could not ${kind === 'mute' ? (want ? 'mute' : 'unmute') : (want ? 'hold' : 'resume')}: ${err.message}`;
+        if (err.code === 'call_ended') schedulePoll(0);
+      }
+    } finally {
+      x.busy = false;
+      if (s === x) setToggles();
+    }
+  }
+
+  function voiceHooks(x) {
+    return {
+      onInfo(text) { if (s === x && text === 'Simulated call') els.sim.hidden = false; },
+      onNote(text) { if (s === x) { els.note.textContent = text; els.note.hidden = false; } },
+      onAccept() {},
+      onDisconnect() {
+        if (s === x && x.phase === 'live' && !x.ending) schedulePoll(0);
+      },
+      onError({ message, fatal }) {
+        if (s !== x) return;
+        els.error.textContent = message;
+        // The operator never got in: end the call so nobody is rung to silence.
+        if (fatal && x.phase === 'live') endCall();
+      },
+      onWarning(name, active) {
+        if (s !== x) return;
+        if (active) x.warnings.add(name); else x.warnings.delete(name);
+        renderQuality();
+      },
+      onLevel(v) { if (s === x && x.phase === 'live') setLevel(v); },
+      onDevices({ inputs, outputs }) {
+        if (s !== x) return;
+        fillSelect(els.micField, els.mic, inputs, localStorage.getItem('dialer.mic'));
+        fillSelect(els.spkField, els.spk, outputs, localStorage.getItem('dialer.speaker'));
+      },
+      fetchToken: () => post(`/api/v1/calls/${x.call.id}/token`),
+    };
+  }
+
+  function resetView(contact) {
+    els.title.textContent = `Call with ${contact.name}`;
+    els.sub.textContent = [contact.phone_display || contact.phone, contact.region, contact.company].filter(Boolean).join(' · ');
+    els.sim.hidden = true;
+    setStatus('Connecting…');
+    els.timer.hidden = true;
+    els.timer.textContent = '00:00';
+    els.quality.hidden = true;
+    els.error.textContent = '';
+    els.note.hidden = true;
+    els.note.textContent = '';
+    els.controls.hidden = false;
+    els.closebar.hidden = true;
+    els.micField.hidden = true;
+    els.spkField.hidden = true;
+    els.hangup.disabled = false;
+    setLevel(0, true);
+    log.hide();
+  }
+
+  async function dial(contact, button) {
+    if (s && s.phase === 'live') return;
+    if (s) teardown();
+    const my = ++gen;
+    const x = {
+      contact, call: null, voice: null, phase: 'live', muted: false, held: false, busy: false,
+      warnings: new Set(), pollTimer: 0, timerStart: 0, timerIv: 0, ending: false, endRequested: false,
+    };
+    s = x;
+    contacts.select(contact.id);
+    resetView(contact);
+    setToggles();
+    const returnTo = () => contacts.dialButton(contact.id) || (button && button.isConnected ? button : null);
+    if (els.dialog.open) setReturnTo(els.dialog, returnTo);
+    openModal(els.dialog, { returnTo, onEscape, focus: els.hangup });
+
+    let resp;
+    try {
+      resp = await post('/api/v1/calls', { contact_id: contact.id }, { headers: { 'Idempotency-Key': randomKey() } });
+    } catch (err) {
+      if (s !== x || gen !== my) return;
+      if (err.status === 401) return;
+      let msg = err.message;
+      if (err.status === 429 && err.retryAfter) msg += ` (try again in ${err.retryAfter} s)`;
+      notPlaced(msg);
+      return;
+    }
+    if (s !== x) return;
+    x.call = resp.call;
+    if (resp.token && resp.token.simulated) els.sim.hidden = false;
+    x.voice = createVoice(resp, voiceHooks(x));
+    update(resp.call);
+    if (x.phase !== 'live') return;
+    if (x.endRequested) { endCall(); return; }
+    x.voice.connect();
+    schedulePoll();
+  }
+
+  function teardown() {
+    const x = s;
+    if (!x) return;
+    clearTimeout(x.pollTimer);
+    stopTimer(x);
+    if (x.voice) { x.voice.destroy(); x.voice = null; }
+    x.phase = 'gone';
+    s = null;
+    log.hide();
+  }
+
+  function close() {
+    if (s && s.phase === 'live') return;
+    teardown();
+    closeModal(els.dialog);
+  }
+
+  function onEscape() {
+    if (!s) { closeModal(els.dialog); return; }
+    if (s.phase === 'live') {
+      els.note.textContent = 'The call is still on. Hang up first (x).';
+      els.note.hidden = false;
+      return;
+    }
+    if (log.counting()) log.cancelCountdown();
+    close();
+  }
+
+  // --- controls -------------------------------------------------------
+  els.mute.addEventListener('click', () => toggle('mute'));
+  els.hold.addEventListener('click', () => toggle('hold'));
+  els.hangup.addEventListener('click', () => endCall());
+  els.close.addEventListener('click', () => close());
+  els.mic.addEventListener('change', async () => {
+    if (!s || !s.voice) return;
+    try {
+      await s.voice.setInputDevice(els.mic.value);
+      localStorage.setItem('dialer.mic', els.mic.value);
+    } catch (err) { els.error.textContent = `Could not switch microphone: ${err.message}`; }
+  });
+  els.spk.addEventListener('change', async () => {
+    if (!s || !s.voice) return;
+    try {
+      await s.voice.setOutputDevice(els.spk.value);
+      localStorage.setItem('dialer.speaker', els.spk.value);
+    } catch (err) { els.error.textContent = `Could not switch speaker: ${err.message}`; }
+  });
+  setEscape(els.dialog, onEscape);
+  window.addEventListener('beforeunload', (e) => {
+    if (s && s.phase === 'live') { e.preventDefault(); e.returnValue = ''; }
+  });
+
+  return {
+    dial,
+    isOpen: () => els.dialog.open,
+    isLive: () => !!(s && s.phase === 'live'),
+    // Shortcut keys while the dialog is open; true when handled.
+    key(k) {
+      if (!s || !els.dialog.open) return false;
+      if (s.phase === 'live') {
+        if (k === 'm') { toggle('mute'); return true; }
+        if (k === 'h') { toggle('hold'); return true; }
+        if (k === 'x') { endCall(); return true; }
+        return false;
+      }
+      if (s.phase === 'log') return log.key(k);
+      return false;
+    },
+    // The session ended: stop everything (the server settles the call).
+    abort() {
+      teardown();
+      closeModal(els.dialog, false);
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// What the operator reads: call statuses, failure reasons, outcomes, times.
+
+export const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+
+export const OUTCOMES = [
+  ['connected', 'Connected'],
+  ['voicemail', 'Voicemail'],
+  ['no_answer', 'No answer'],
+  ['not_interested', 'Not interested'],
+  ['follow_up', 'Follow up'],
+  ['wrong_number', 'Wrong number'],
+  ['busy', 'Busy'],
+];
+
+const OUTCOME_WORDS = Object.fromEntries(OUTCOMES);
+
+export function outcomeWords(o) {
+  return o ? (OUTCOME_WORDS[o] || o.replace(/_/g, ' ')) : '';
+}
+
+const REASONS = {
+  operator_not_connected: 'your microphone never connected',
+  provider_error: 'the phone company refused the call',
+  dial_unconfirmed: 'the call could not be confirmed',
+  provider_unreachable: 'the call could not be confirmed',
+  invalid_number: 'the number is not valid',
+  number_invalid: 'the number is not valid',
+};
+
+export function reasonWords(r) {
+  if (!r) return 'the call could not be completed';
+  return REASONS[r] || r.replace(/_/g, ' ');
+}
+
+export function statusWords(call) {
+  switch (call.status) {
+    case 'queued':
+    case 'initiated': return 'Connecting…';
+    case 'ringing': return 'Ringing…';
+    case 'in-progress': return 'Connected';
+    case 'completed': return 'Ended';
+    case 'busy': return 'Busy';
+    case 'no-answer': return 'No answer';
+    case 'canceled': return 'Canceled';
+    case 'failed': return `Failed: ${reasonWords(call.failure_reason)}`;
+    default: return call.status || '';
+  }
+}
+
+export function contactStatusWords(s) {
+  return s === 'called' ? 'Called' : s === 'not_called' ? 'Not called' : (s || '');
+}
+
+// 75 -> "01:15" (the running timer)
+export function mmss(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// 75 -> "1:15" (durations)
+export function mss(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+// The server's duration, else answered -> ended; null when unknown.
+export function callDuration(c) {
+  if (c.duration_s !== null && c.duration_s !== undefined) return c.duration_s;
+  if (c.answered_at && c.ended_at) {
+    const d = (Date.parse(c.ended_at) - Date.parse(c.answered_at)) / 1000;
+    if (Number.isFinite(d) && d >= 0) return d;
+  }
+  return null;
+}
+
+const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function when(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
+}
+
+// Voice SDK error codes -> words. Never the bare code alone.
+const SDK_ERRORS = [
+  [[31208, 31401, 31402, 31201], 'Your microphone is blocked or unavailable. Allow microphone access for this site (the icon in the address bar), check it is plugged in, and try again.'],
+  [[31005, 31009, 53000, 53001, 53405, 31003, 31000], 'The connection to the voice service was lost. Check your network and try again.'],
+  [[20101, 20104, 31204, 31205, 31206, 20103, 20105, 20106, 20157, 20151], 'Your voice access token is invalid or has expired. Start the call again.'],
+  [[31002, 31486], 'The call was declined.'],
+  [[31480, 31404], 'The call could not be put through.'],
+  [[31100, 31101, 31102, 31103], 'The voice service could not understand the call request.'],
+  [[31400, 31403], 'The voice service refused to connect you.'],
+  [[53400, 53401, 53402, 53403, 53404, 53406, 53407], 'Your browser could not set up the audio connection (a firewall or network may block it).'],
+];
+
+export function sdkErrorWords(err) {
+  const code = Number(err && (err.code ?? err.twilioError?.code));
+  for (const [codes, words] of SDK_ERRORS) {
+    if (codes.includes(code)) return `${words} (voice error ${code})`;
+  }
+  let base = 'The voice connection reported a problem';
+  if (code >= 53000 && code < 54000) base = 'The audio connection had a problem';
+  else if (code >= 20000 && code < 21000) base = 'The voice service rejected your credentials';
+  else if (code >= 31000 && code < 32000) base = 'The voice connection had a problem';
+  const msg = err && (err.description || err.explanation || err.message);
+  return `${base}${msg ? `: ${msg}` : ''}${code ? ` (voice error ${code})` : ''}.`;
+}
+
+export const WARNING_WORDS = {
+  'high-rtt': 'high delay',
+  'high-jitter': 'choppy audio',
+  'low-mos': 'poor call quality',
+  'high-packet-loss': 'lost audio packets',
+};
