@@ -4,7 +4,8 @@
 #   bench/run.sh [BUILD_DIR]        (make bench runs it on build/)
 #
 # The environment of bench/import.sh, bench/contacts.sh and bench/calls.sh
-# applies; BENCH_CALLS_RUN=0 skips the calls benchmark (calls.sh);
+# applies; BENCH_CALLS_RUN=0 skips the calls benchmark (calls.sh),
+# BENCH_PAGE_RUN=0 the dial page's (page.mjs, headless chromium);
 # BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh). Each
 # script starts its own Apache on a free loopback port and stops it. Exits
 # non-zero only when a benchmark could not run; a missed target is a
@@ -26,6 +27,11 @@ fi
 if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo
 	BENCH_OUT=$res "$here/calls.sh" "$build" || status=1
+fi
+if [ "${BENCH_PAGE_RUN:-1}" = 1 ]; then
+	echo
+	echo "== the dial page in headless chromium (bench/page.mjs)"
+	BENCH_OUT=$res node "$here/page.mjs" "$build" || status=1
 fi
 
 # key=value lines from the two scripts
@@ -76,6 +82,13 @@ if [ -n "$(get calls_get_rps)" ]; then
 	echo "| TCP connections to Twilio over $(get calls_flow_n) sequential calls (create, voice webhook, join webhook → dial; $(get calls_flow_ok) complete) | $(get calls_fake_conns) connections, $(get calls_webhooks_procs) \`webhooks\` processes | ≤ 1 per process | $(ok "$(get calls_fake_conns) <= $(get calls_webhooks_procs) && $(get calls_flow_ok) == $(get calls_flow_n)") |"
 elif [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo "| Calls benchmark | did not run | | |"
+fi
+if [ -n "$(get page_interactive_ms)" ]; then
+	echo "| First load of \`/dial\` signed in, empty cache, without the SDK ($(get page_first_load_requests) requests) | $(awk -v b="$(get page_first_load_bytes)" 'BEGIN {printf "%.1f", b / 1024}') KB | ≤ 300 KB | $(ok "$(get page_first_load_bytes) <= 307200") |"
+	echo "| … navigation to the first Dial button on screen | $(get page_interactive_ms) ms | ≤ 1 s | $(ok "$(get page_interactive_ms) <= 1000") |"
+	echo "| Search keystroke → repaint, $(n "$(get page_contacts)") contacts in the list (30 keys) | p50 $(get page_filter_p50_ms) ms, p95 $(get page_filter_p95_ms) ms | ≤ 100 ms | $(ok "$(get page_filter_p95_ms) <= 100") |"
+elif [ "${BENCH_PAGE_RUN:-1}" = 1 ]; then
+	echo "| Dial page benchmark | did not run | | |"
 fi
 if [ -n "$(get import_best)" ]; then
 	echo

@@ -5,7 +5,7 @@ import { get, query } from './api.js';
 import { contactStatusWords, outcomeWords, when } from './words.js';
 
 const PER_PAGE = 50;
-const DEBOUNCE_MS = 150;
+const DEBOUNCE_MS = 30;
 
 const $ = (id) => document.getElementById(id);
 
