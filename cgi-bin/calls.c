@@ -222,15 +222,16 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 			app_invalid(req, &verr);
 			return;
 		}
-		err = p->mute(&ref, strcmp(cJSON_GetObjectItemCaseSensitive(body, "participant")->valuestring,
-		    "operator") == 0 ? PROVIDER_OPERATOR : PROVIDER_CONTACT,
+		err = callflow_mute(p, &c, strcmp(cJSON_GetObjectItemCaseSensitive(body,
+		    "participant")->valuestring, "operator") == 0 ? PROVIDER_OPERATOR : PROVIDER_CONTACT,
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "muted")), &perr);
 	} else if (strcmp(action, "hold") == 0) {
 		if (valid_json(body, hold_fields, N(hold_fields), &verr) != DL_OK) {
 			app_invalid(req, &verr);
 			return;
 		}
-		err = p->hold(&ref, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")), &perr);
+		err = callflow_hold(p, &c, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")),
+		    &perr);
 	} else {
 		err = callflow_end(p, &c, &perr);
 	}

@@ -202,7 +202,6 @@ control(struct http_req *req, const struct app_who *who)
 {
 	const char *action, *sid;
 	struct provider_error perr;
-	struct provider_ref ref;
 	struct valid_error verr;
 	const struct provider *p;
 	const cJSON *value;
@@ -247,9 +246,8 @@ control(struct http_req *req, const struct app_who *who)
 		http_send_error(req, 409, "call_ended", "The call has ended.", NULL);
 		return;
 	}
-	callflow_ref(&c, &ref);
 	memset(&perr, 0, sizeof(perr));
-	err = hold ? p->hold(&ref, on, &perr) : p->mute(&ref, party, on, &perr);
+	err = hold ? callflow_hold(p, &c, on, &perr) : callflow_mute(p, &c, party, on, &perr);
 	if (err != DL_OK) {
 		app_provider_error(req, err, &perr);
 		return;

@@ -107,7 +107,9 @@ callflow_settle(struct call *c, int ask)
 		}
 		return DL_OK; /* a later read asks again */
 	}
-	if ((err = calls_apply(c->id, st.status, st.duration_s)) != DL_OK)
+	/* A duration is final only with the call: kept once set. */
+	if ((err = calls_apply(c->id, st.status, call_status_final(st.status) ?
+	    st.duration_s : -1)) != DL_OK)
 		return err;
 	return calls_get(c->id, c);
 }
@@ -223,6 +225,34 @@ callflow_start(const struct provider *p, struct callflow_start *s)
 }
 
 enum dl_err
+callflow_mute(const struct provider *p, struct call *c, enum provider_party who, int muted,
+    struct provider_error *perr)
+{
+	struct provider_ref ref;
+	enum dl_err err;
+
+	callflow_ref(c, &ref);
+	if ((err = p->mute(&ref, who, muted, perr)) != DL_OK ||
+	    (err = calls_set_control(c->id, who == PROVIDER_OPERATOR ? CALLS_OPERATOR_MUTED :
+	    CALLS_CONTACT_MUTED, muted)) != DL_OK)
+		return err;
+	return calls_get(c->id, c);
+}
+
+enum dl_err
+callflow_hold(const struct provider *p, struct call *c, int hold, struct provider_error *perr)
+{
+	struct provider_ref ref;
+	enum dl_err err;
+
+	callflow_ref(c, &ref);
+	if ((err = p->hold(&ref, hold, perr)) != DL_OK ||
+	    (err = calls_set_control(c->id, CALLS_ON_HOLD, hold)) != DL_OK)
+		return err;
+	return calls_get(c->id, c);
+}
+
+enum dl_err
 callflow_end(const struct provider *p, struct call *c, struct provider_error *perr)
 {
 	struct provider_ref ref;
@@ -232,11 +262,17 @@ callflow_end(const struct provider *p, struct call *c, struct provider_error *pe
 	if ((err = p->end(&ref, perr)) != DL_OK)
 		return err;
 	if (p->simulated) {
+		struct provider_status st;
+		long talked = -1;
+
 		if ((err = callflow_settle(c, 1)) != DL_OK)
 			return err;
+		/* Hung up mid-conversation: the talk time so far is the call's. */
+		if (c->status == CALL_IN_PROGRESS && p->status(&ref, &st, perr) == DL_OK)
+			talked = st.duration_s;
 		if (!call_status_final(c->status) &&
 		    (err = calls_apply(c->id, c->status == CALL_IN_PROGRESS ?
-		    CALL_COMPLETED : CALL_CANCELED, -1)) != DL_OK)
+		    CALL_COMPLETED : CALL_CANCELED, talked)) != DL_OK)
 			return err;
 	}
 	return calls_get(c->id, c);

@@ -60,6 +60,13 @@ enum dl_err callflow_settle(struct call *c, int ask);
 enum dl_err callflow_joined(const struct provider *p, struct call *c,
     struct provider_error *perr);
 
+/* Mute a participant or hold the prospect at the provider, and record it
+ * in the call. *c is reloaded. */
+enum dl_err callflow_mute(const struct provider *p, struct call *c, enum provider_party who,
+    int muted, struct provider_error *perr);
+enum dl_err callflow_hold(const struct provider *p, struct call *c, int hold,
+    struct provider_error *perr);
+
 /* Hang up everyone. A provider that sends no hang-up event (the
  * simulator) is settled here: canceled before an answer, completed after.
  * *c is reloaded. */

@@ -24,7 +24,8 @@ static const char sql_get[] =
     "outcome, notes, created_at, dialed_at, answered_at, ended_at, "
     "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
     "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL, "
-    "CAST(strftime('%s', status_asked_at) AS INTEGER) FROM calls WHERE id = ?1";
+    "CAST(strftime('%s', status_asked_at) AS INTEGER), operator_muted, contact_muted, "
+    "on_hold FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -69,6 +70,9 @@ calls_get(long long id, struct call *c)
 	c->created_unix = sqlite3_column_int64(st, 20);
 	c->dial_claimed = sqlite3_column_int(st, 21);
 	c->asked_unix = sqlite3_column_int64(st, 22);
+	c->operator_muted = sqlite3_column_int(st, 23);
+	c->contact_muted = sqlite3_column_int(st, 24);
+	c->on_hold = sqlite3_column_int(st, 25);
 	sqlite3_reset(st);
 	return DL_OK;
 }
@@ -393,6 +397,27 @@ calls_set_operator_leg(long long id, const char *call_sid)
 	return set_text(sql_set_operator_leg, id, call_sid);
 }
 
+/* One statement per control: the column is never a parameter. */
+static const char *const sql_control[] = {
+	"UPDATE calls SET operator_muted = ?2, updated_at = " NOW " WHERE id = ?1",
+	"UPDATE calls SET contact_muted = ?2, updated_at = " NOW " WHERE id = ?1",
+	"UPDATE calls SET on_hold = ?2, updated_at = " NOW " WHERE id = ?1",
+};
+
+enum dl_err
+calls_set_control(long long id, enum calls_control which, int on)
+{
+	sqlite3_stmt *st;
+
+	if ((unsigned)which >= sizeof(sql_control) / sizeof(sql_control[0]))
+		return DL_ERR_INVALID;
+	if ((st = db_stmt(sql_control[which])) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, on != 0);
+	return db_exec_stmt(st);
+}
+
 static const char sql_asked[] =
     "UPDATE calls SET status_asked_at = " NOW " WHERE id = ?1";
 
@@ -640,7 +665,10 @@ calls_json(const struct call *c)
 	    !add_str(o, "created_at", c->created_at) ||
 	    !add_str(o, "dialed_at", c->dialed_at) ||
 	    !add_str(o, "answered_at", c->answered_at) ||
-	    !add_str(o, "ended_at", c->ended_at)) {
+	    !add_str(o, "ended_at", c->ended_at) ||
+	    cJSON_AddBoolToObject(o, "operator_muted", c->operator_muted) == NULL ||
+	    cJSON_AddBoolToObject(o, "contact_muted", c->contact_muted) == NULL ||
+	    cJSON_AddBoolToObject(o, "on_hold", c->on_hold) == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}

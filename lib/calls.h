@@ -38,6 +38,7 @@ struct call {
 	long duration_s;             /* -1 when unknown */
 	int dial_claimed;            /* the prospect's dial is under way or done */
 	long long asked_unix;        /* last time the provider was asked unprompted; 0: never */
+	int operator_muted, contact_muted, on_hold; /* the call controls, as last set */
 };
 
 struct calls_new {
@@ -80,6 +81,11 @@ enum dl_err calls_find_conference(const char *conference, struct call *out);
  * operator's leg (replaced: a reconnecting browser gets a new leg). */
 enum dl_err calls_set_conference_sid(long long id, const char *conference_sid);
 enum dl_err calls_set_operator_leg(long long id, const char *call_sid);
+
+enum calls_control { CALLS_OPERATOR_MUTED, CALLS_CONTACT_MUTED, CALLS_ON_HOLD };
+
+/* Record a call control the provider carried out. */
+enum dl_err calls_set_control(long long id, enum calls_control which, int on);
 
 /* We are asking the provider about this overdue call now. */
 enum dl_err calls_mark_asked(long long id);

@@ -99,7 +99,7 @@ struct provider_join {
 
 struct provider_status {
 	enum call_status status;     /* of the prospect's leg */
-	long duration_s;             /* talk time, -1 when not known */
+	long duration_s;             /* talk time (so far, while in progress), -1 when not known */
 };
 
 enum provider_party { PROVIDER_OPERATOR, PROVIDER_CONTACT };

@@ -92,8 +92,10 @@ sim_status(const struct provider_ref *ref, struct provider_status *out,
 		out->status = CALL_INITIATED;
 	else if (t < SIM_ANSWERED)
 		out->status = CALL_RINGING;
-	else if (t < SIM_ANSWERED + SIM_TALK)
+	else if (t < SIM_ANSWERED + SIM_TALK) {
 		out->status = CALL_IN_PROGRESS;
+		out->duration_s = (long)(t - SIM_ANSWERED); /* talk time so far */
+	}
 	else {
 		out->status = CALL_COMPLETED;
 		out->duration_s = SIM_TALK;

@@ -125,6 +125,11 @@ export function createDialer({ contacts, onSaved }) {
     if (!s || !call || (s.call && call.id !== s.call.id)) return;
     s.call = call;
     if (s.phase !== 'live') { log.update(call); return; }
+    // The server keeps the controls' state: a second tab or a reload agrees.
+    if (!s.busy && typeof call.operator_muted === 'boolean') {
+      s.muted = call.operator_muted;
+      s.held = call.on_hold;
+    }
     setStatus(statusWords(call));
     if (call.status === 'in-progress') startTimer();
     setToggles();
@@ -209,10 +214,11 @@ export function createDialer({ contacts, onSaved }) {
     x.busy = true;
     setToggles();
     try {
-      if (kind === 'mute') await post(`/api/v1/calls/${x.call.id}/mute`, { participant: 'operator', muted: want });
-      else await post(`/api/v1/calls/${x.call.id}/hold`, { hold: want });
+      const r = kind === 'mute'
+        ? await post(`/api/v1/calls/${x.call.id}/mute`, { participant: 'operator', muted: want })
+        : await post(`/api/v1/calls/${x.call.id}/hold`, { hold: want });
       if (s !== x) return;
-      if (kind === 'mute') x.muted = want; else x.held = want;
+      if (r && r.call) { x.muted = r.call.operator_muted; x.held = r.call.on_hold; } else if (kind === 'mute') x.muted = want; else x.held = want;
       els.error.textContent = '';
     } catch (err) {
       if (s === x && err.status !== 401) {

@@ -40,12 +40,10 @@ function loadSdk() {
   return sdkPromise;
 }
 
-function edgeSetting() {
-  let v = null;
-  try { v = localStorage.getItem('dialer.edge'); } catch { v = null; }
-  if (!v || !v.trim()) return undefined;
-  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
-  return list.length > 1 ? list : list[0];
+// The edge is the server's setting (TWILIO_EDGE, handed over with the
+// token); unset, the SDK picks the nearest.
+function edgeSetting(token) {
+  return token && token.edge ? token.edge : undefined;
 }
 
 function labelled(list, kind) {
@@ -196,7 +194,7 @@ function twilioVoice(resp, hooks) {
       try {
         device = new Twilio.Device(token.token, {
           codecPreferences: ['opus', 'pcmu'],
-          edge: edgeSetting(),
+          edge: edgeSetting(token),
           closeProtection: true,
         });
         device.on('tokenWillExpire', async () => {

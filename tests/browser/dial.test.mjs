@@ -26,7 +26,7 @@ const CSV = [
 
 before(async () => {
   fake = await startFakeTwilio();
-  tw = await startServer(twilioEnv(fake));
+  tw = await startServer({ ...twilioEnv(fake), TWILIO_EDGE: 'roaming' });
   sim = await startServer({});
   player = twilioPlayer(tw, fake);
   browser = await launch();
@@ -149,6 +149,24 @@ test('an operator\'s day over Twilio: upload, search, dial, talk, log, Save & ne
   await dialog.getByRole('timer').waitFor(T);
   await dialog.getByRole('meter', { name: 'Microphone level' }).waitFor(T);
   await shot(page, '06-connected');
+
+  // The SDK was set up as the design says, and a token about to expire is
+  // replaced by a fresh one from POST /api/v1/calls/{id}/token.
+  const sdk = await page.evaluate(() => ({
+    codecs: window.__fakeTwilioDevice.options.codecPreferences,
+    edge: window.__fakeTwilioDevice.options.edge ?? null,
+    token: window.__fakeTwilioDevice.token,
+  }));
+  assert.deepEqual(sdk.codecs, ['opus', 'pcmu']);
+  assert.equal(sdk.edge, 'roaming');
+  await page.evaluate(() => window.__fakeTwilioDevice.emit('tokenWillExpire', window.__fakeTwilioDevice));
+  await waitFor('a fresh token', async () =>
+    (await page.evaluate(() => window.__fakeTwilioDevice.tokenUpdates || 0)) === 1);
+  assert.match(await page.evaluate(() => window.__fakeTwilioDevice.token), /^eyJ/);
+  // Call-quality warnings show, and clear.
+  await page.evaluate(() => window.__fakeTwilioDevice.__call.emit('warning', 'high-rtt'));
+  await dialog.getByText(/delay|latency|rtt/i).first().waitFor(T);
+  await page.evaluate(() => window.__fakeTwilioDevice.__call.emit('warning-cleared', 'high-rtt'));
 
   const call = (await tw.api('GET', '/api/v1/calls/' + id)).body.call;
   await dialog.getByRole('button', { name: 'Mute' }).click();

@@ -93,7 +93,7 @@
     }
     async register() { this.state = 'registered'; this.emit('registered'); }
     async unregister() { this.state = 'unregistered'; }
-    updateToken(token) { this.token = token; this.emit('tokenUpdated', this); }
+    updateToken(token) { this.token = token; this.tokenUpdates = (this.tokenUpdates || 0) + 1; this.emit('tokenUpdated', this); }
     destroy() { this.calls.forEach((c) => c.disconnect()); this.state = 'destroyed'; this.emit('destroyed'); }
     async connect(opts) {
       const params = (opts && opts.params) || {};

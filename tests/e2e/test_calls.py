@@ -16,7 +16,7 @@ CALLS = "/api/v1/calls"
 CALL_KEYS = {"id", "status", "failure_reason", "conference_name", "conference_sid", "call_sid",
              "operator_call_sid", "provider", "contact_id", "operator_id", "to_phone",
              "from_phone", "duration_s", "outcome", "notes", "created_at", "dialed_at",
-             "answered_at", "ended_at"}
+             "answered_at", "ended_at", "operator_muted", "contact_muted", "on_hold"}
 TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "simulated", "edge", "expires_at"}
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -315,8 +315,13 @@ def test_mute_hold(server):
         assert r.json()["call"]["id"] == c["id"] and set(r.json()["call"]) == CALL_KEYS
     r = post(server, s, base + "/hold", {"hold": True})
     assert r.status_code == 200 and r.json()["call"]["id"] == c["id"]
+    # The controls' state is the call's, for a reloaded page.
+    got = s.get(server.url(base), timeout=60).json()["call"]
+    assert got["operator_muted"] is True and got["contact_muted"] is True and got["on_hold"] is True
     r = post(server, s, base + "/hold", {"hold": False})
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.json()["call"]["on_hold"] is False
+    r = post(server, s, base + "/mute", {"participant": "operator", "muted": False})
+    assert r.json()["call"]["operator_muted"] is False and r.json()["call"]["contact_muted"] is True
     for bad in ({}, {"participant": "contact"}, {"participant": "boss", "muted": True},
                 {"participant": "contact", "muted": "yes"}):
         assert_error(post(server, s, base + "/mute", bad), 422)

@@ -93,6 +93,8 @@ test_sim_dials_at_once_and_ends(void **state)
 	assert_int_equal(c.status, CALL_IN_PROGRESS);
 	assert_int_equal(callflow_end(p, &c, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_COMPLETED);
+	/* Hung up a second or so into the conversation: that is its length. */
+	assert_true(c.duration_s >= 0 && c.duration_s <= 3);
 }
 
 static void
