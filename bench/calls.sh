@@ -165,30 +165,6 @@ if [ "$code" != 200 ]; then
 	exit 1
 fi
 wrk_setup
-{ echo 'wrk.method = "POST"'; cat "$tmp/report.lua"; } >"$tmp/post.lua"
-
-# run_wrk_m NAME METHOD PATH DURATION -> "req/s p50_ms p99_ms non2xx socket_errors"
-run_wrk_m() {
-	before=$(wc -l <"$tmp/var/log/access.log")
-	[ "$2" = POST ] && s="$tmp/post.lua" || s="$tmp/report.lua"
-	wrk -t"$threads" -c"${wconns:-$conns}" -d"$4" --latency -s "$s" \
-	    -H "X-API-Key: $key" "$url$3" >"$tmp/wrk-$1.txt" 2>&1 || :
-	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
-	if [ -z "$line" ]; then
-		echo "bench: wrk failed:" >&2
-		cat "$tmp/wrk-$1.txt" >&2
-		exit 1
-	fi
-	bad=$(tail -n +"$((before + 1))" "$tmp/var/log/access.log" |
-	    awk -v p="$2 $3" '$0 ~ ("\"" p "\"") && ($(NF - 2) < 200 || $(NF - 2) > 299)' | wc -l)
-	echo "$line" | awk -v bad="$bad" '{
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		sockerr = v["connect"] + v["read"] + v["write"] + v["timeout"]
-		printf "%.0f %.2f %.2f %d %d\n", v["requests"] / (v["duration_us"] / 1e6),
-		    v["p50_us"] / 1000, v["p99_us"] / 1000,
-		    (bad > v["status_errors"] ? bad : v["status_errors"]), sockerr
-	}'
-}
 
 fake_before=$($PY "$root/bench/calls_flow.py" stats --fake "$fake_url")
 
@@ -200,7 +176,7 @@ wait_quiet
 t=0
 wconns=${BENCH_WARMUP_CONNS:-$((conns * 2))}
 while :; do
-	run_wrk_m warm GET "$get_path" "$warm" >/dev/null
+	run_wrk warm "$get_path" "$warm" >/dev/null
 	t=$((t + ${warm%s}))
 	np=$(fcgi_pids calls | wc -l)
 	[ "$np" -ge "$conns" ] || [ "$t" -ge "${BENCH_WARMUP_MAX:-40}" ] && break
@@ -214,8 +190,8 @@ r=1
 while [ "$r" -le "$rounds" ]; do
 	for u in get tok; do
 		wait_quiet
-		if [ $u = get ]; then res=$(run_wrk_m get GET "$get_path" "$dur"); lbl="GET      "
-		else res=$(run_wrk_m tok POST "$tok_path" "$dur"); lbl="POST token"; fi
+		if [ $u = get ]; then res=$(run_wrk get "$get_path" "$dur"); lbl="GET      "
+		else res=$(run_wrk tok "$tok_path" "$dur" POST); lbl="POST token"; fi
 		echo "$res" >>"$tmp/$u.res"
 		set -- $res
 		printf '   round %d  %s %7s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  socket errors %s\n' "$r" "$lbl" "$1" "$2" "$3" "$4" "$5"

@@ -163,13 +163,17 @@ done = function(summary, latency, requests)
 	    summary.errors.read, summary.errors.write, summary.errors.timeout))
 end
 EOF
+	{ echo 'wrk.method = "POST"'; cat "$tmp/report.lua"; } >"$tmp/post.lua"
 }
 
-# run_wrk NAME PATH DURATION -> "req/s p50_ms p99_ms non2xx socket_errors";
-# wrk's own output is kept in $tmp/wrk-NAME.txt.
+# run_wrk NAME PATH DURATION [METHOD] -> "req/s p50_ms p99_ms non2xx
+# socket_errors"; METHOD is GET (default) or POST (no body); $wconns, when
+# set, overrides $conns. wrk's own output is kept in $tmp/wrk-NAME.txt.
 run_wrk() {
+	method=${4:-GET}
 	before=$(wc -l <"$tmp/var/log/access.log")
-	wrk -t"$threads" -c"$conns" -d"$3" --latency -s "$tmp/report.lua" \
+	[ "$method" = POST ] && script="$tmp/post.lua" || script="$tmp/report.lua"
+	wrk -t"$threads" -c"${wconns:-$conns}" -d"$3" --latency -s "$script" \
 	    -H "X-API-Key: $key" "$url$2" >"$tmp/wrk-$1.txt" 2>&1 || :
 	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
 	if [ -z "$line" ]; then
@@ -180,7 +184,7 @@ run_wrk() {
 	# Non-2xx from Apache's log of exactly these requests (wrk counts only
 	# >= 400 as errors; this also catches 1xx and 3xx).
 	bad=$(tail -n +"$((before + 1))" "$tmp/var/log/access.log" |
-	    awk -v p="${2%%\?*}" '$0 ~ ("\"GET " p "\"") && ($(NF - 2) < 200 || $(NF - 2) > 299)' | wc -l)
+	    awk -v p="$method ${2%%\?*}" '$0 ~ ("\"" p "\"") && ($(NF - 2) < 200 || $(NF - 2) > 299)' | wc -l)
 	echo "$line" | awk -v bad="$bad" '{
 		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 		sockerr = v["connect"] + v["read"] + v["write"] + v["timeout"]
