@@ -30,6 +30,7 @@ const els = {
 
 let user = null;
 let resumeState = null; // where the operator was when the session ended
+let resumeCall = null;  // and the call they had not logged yet: {who, snap}
 
 const contacts = createContacts({
   onDial: (c, button) => dialer.dial(c, button),
@@ -69,6 +70,9 @@ async function showApp(me) {
   const state = resumeState || readHashState();
   resumeState = null;
   await contacts.start(state);
+  const again = resumeCall;
+  resumeCall = null;
+  if (again && again.who === name) await dialer.resume(again.snap);
 }
 
 async function boot() {
@@ -89,6 +93,8 @@ async function boot() {
 events.addEventListener('unauthorized', () => {
   if (!user) return;
   resumeState = contacts.state();
+  const snap = dialer.snapshot();
+  resumeCall = snap ? { who: (user.username || user.name || ''), snap } : null;
   dialer.abort();
   showLogin('Your session has ended. Sign in again to carry on where you were.');
 });
@@ -134,6 +140,7 @@ els.logout.addEventListener('click', async () => {
   try { await post('/api/v1/auth/logout'); } catch { /* the session is gone either way */ }
   setCsrf(null);
   resumeState = null;
+  resumeCall = null;
   showLogin('You have logged out.');
 });
 

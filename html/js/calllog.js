@@ -168,6 +168,13 @@ export function createCallLog({ onSaved, onClose, onDialNext, listFor }) {
     },
     focusFirst() { (buttons.find((b) => b.getAttribute('aria-pressed') === 'true') || buttons[0]).focus(); },
     formShown: () => !els.form.hidden,
+    // What the operator has entered so far (kept across a session expiry).
+    draft: () => ({ outcome, notes: els.notes.value }),
+    restore(d) {
+      if (!d) return;
+      if (d.outcome) choose(d.outcome);
+      if (d.notes) els.notes.value = d.notes;
+    },
     counting: () => countdown !== null,
     cancelCountdown() { stopCountdown(); },
     // Keys 1-7 and n while the form is shown.

@@ -9,10 +9,13 @@ const DEBOUNCE_MS = 30;
 
 const $ = (id) => document.getElementById(id);
 
-function cell(tr, text, cls) {
+// label: the column's name, shown beside the value when a narrow window
+// stacks each row (CSS, attr(data-label)).
+function cell(tr, text, cls, label) {
   const td = document.createElement('td');
   td.textContent = text;
   if (cls) td.className = cls;
+  if (label) td.dataset.label = label;
   tr.appendChild(td);
   return td;
 }
@@ -72,13 +75,13 @@ export function createContacts({ onDial, onHistory }) {
       tr.dataset.id = String(c.id);
       if (String(c.id) === String(selectedId)) tr.classList.add('selected');
       cell(tr, c.name || '', 'name');
-      cell(tr, c.title || '');
-      cell(tr, c.company || '');
+      cell(tr, c.title || '', 'title', 'Title');
+      cell(tr, c.company || '', 'company', 'Company');
       const phone = [c.phone_display || c.phone || '', c.region || ''].filter(Boolean).join(' · ');
-      cell(tr, phone, 'phone');
-      const s = cell(tr, contactStatusWords(c.status), `status status-${c.status}`);
+      cell(tr, phone, 'phone', 'Phone');
+      const s = cell(tr, contactStatusWords(c.status), `status status-${c.status}`, 'Status');
       if (c.last_called_at) s.title = `Last called ${when(c.last_called_at)}`;
-      cell(tr, outcomeWords(c.last_outcome));
+      cell(tr, outcomeWords(c.last_outcome), 'outcome', 'Last outcome');
       const act = document.createElement('td');
       act.className = 'actions';
       const dial = document.createElement('button');

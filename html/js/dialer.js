@@ -21,6 +21,7 @@ export function createDialer({ contacts, onSaved }) {
     status: $('call-status'),
     timer: $('call-timer'),
     quality: $('call-quality'),
+    flags: $('call-flags'),
     error: $('call-error'),
     note: $('call-note'),
     controls: $('call-controls'),
@@ -77,9 +78,24 @@ export function createDialer({ contacts, onSaved }) {
       els.quality.textContent = '';
       return;
     }
-    const words = Array.from(s.warnings, (w) => WARNING_WORDS[w] || w.replace(/-/g, ' '));
-    els.quality.textContent = `⚠ Weak connection: ${words.join(', ')}`;
+    const words = Array.from(new Set(Array.from(s.warnings, (w) => WARNING_WORDS[w] || w.replace(/-/g, ' '))));
+    const icon = document.createElement('span');
+    icon.setAttribute('aria-hidden', 'true');
+    icon.textContent = '⚠ ';
+    els.quality.replaceChildren(icon, `Call quality: ${words.join(', ')}`);
     els.quality.hidden = false;
+  }
+
+  // Muted / on hold in words beside the status: the pressed buttons are not
+  // the only sign.
+  function renderFlags() {
+    const c = s && s.phase === 'live' && s.call;
+    const f = [];
+    if (c && s.muted) f.push('You are muted');
+    if (c && s.held) f.push('On hold');
+    if (c && c.contact_muted) f.push('Contact muted');
+    const t = f.join(' · ');
+    if (els.flags.textContent !== t) els.flags.textContent = t;
   }
 
   function fillSelect(field, select, list, current) {
@@ -102,6 +118,7 @@ export function createDialer({ contacts, onSaved }) {
     els.hold.disabled = !live || s.busy;
     els.mute.setAttribute('aria-pressed', String(!!(s && s.muted)));
     els.hold.setAttribute('aria-pressed', String(!!(s && s.held)));
+    renderFlags();
   }
 
   function startTimer() {
@@ -130,8 +147,8 @@ export function createDialer({ contacts, onSaved }) {
       s.muted = call.operator_muted;
       s.held = call.on_hold;
     }
-    setStatus(statusWords(call));
-    if (call.status === 'in-progress') startTimer();
+    setStatus(s.ending && !FINAL.has(call.status) ? 'Hanging up…' : statusWords(call));
+    if (call.status === 'in-progress') { s.answered = true; startTimer(); }
     setToggles();
     if (FINAL.has(call.status)) finish();
   }
@@ -164,6 +181,16 @@ export function createDialer({ contacts, onSaved }) {
     setLevel(0, true);
     els.controls.hidden = true;
     els.quality.hidden = true;
+    els.flags.textContent = '';
+    if (x.voiceFail && !x.answered) {
+      // The operator's own audio never got in, so nobody was talked to:
+      // there is nothing to log. Say why, in words, and let them close.
+      x.phase = 'failed';
+      setStatus(`Failed: ${x.voiceFail}`);
+      els.closebar.hidden = false;
+      els.close.focus();
+      return;
+    }
     els.title.textContent = `Log call with ${x.contact.name}`;
     log.show(x.call, x.contact);
     log.focusFirst();
@@ -185,6 +212,24 @@ export function createDialer({ contacts, onSaved }) {
     els.close.focus();
   }
 
+  function voiceFailed(x) {
+    x.phase = 'failed';
+    clearTimeout(x.pollTimer);
+    stopTimer(x);
+    if (x.voice) { x.voice.destroy(); x.voice = null; }
+    setLevel(0, true);
+    setStatus(`Failed: ${x.voiceFail}`);
+    els.timer.hidden = true;
+    els.quality.hidden = true;
+    els.flags.textContent = '';
+    els.controls.hidden = true;
+    els.closebar.hidden = false;
+    els.close.focus();
+    // No /end: there is no conference to end yet (the server answers 422);
+    // the server fails the call itself once the operator has not joined
+    // within 20 s (operator_not_connected).
+  }
+
   async function endCall() {
     const x = s;
     if (!x || x.phase !== 'live') return;
@@ -192,6 +237,7 @@ export function createDialer({ contacts, onSaved }) {
     if (x.ending) return;
     x.ending = true;
     els.hangup.disabled = true;
+    setStatus('Hanging up…');
     if (x.voice) x.voice.disconnect();
     try {
       const r = await post(`/api/v1/calls/${x.call.id}/end`);
@@ -239,11 +285,17 @@ export function createDialer({ contacts, onSaved }) {
       onDisconnect() {
         if (s === x && x.phase === 'live' && !x.ending) schedulePoll(0);
       },
-      onError({ message, fatal }) {
+      onError({ message, reason, fatal }) {
         if (s !== x) return;
         els.error.textContent = message;
         // The operator never got in: end the call so nobody is rung to silence.
-        if (fatal && x.phase === 'live') endCall();
+        if (fatal && x.phase === 'live') {
+          if (!x.voiceFail) x.voiceFail = reason || 'your audio could not connect';
+          // Still before the prospect was dialed (the server dials only once
+          // the operator is in): nobody to wait for, say so at once.
+          if (x.call && !x.answered && (x.call.status === 'queued' || x.call.status === 'initiated')) voiceFailed(x);
+          else endCall();
+        }
       },
       onWarning(name, active) {
         if (s !== x) return;
@@ -253,8 +305,22 @@ export function createDialer({ contacts, onSaved }) {
       onLevel(v) { if (s === x && x.phase === 'live') setLevel(v); },
       onDevices({ inputs, outputs }) {
         if (s !== x) return;
-        fillSelect(els.micField, els.mic, inputs, localStorage.getItem('dialer.mic'));
-        fillSelect(els.spkField, els.spk, outputs, localStorage.getItem('dialer.speaker'));
+        const mic = x.mic || localStorage.getItem('dialer.mic');
+        const spk = x.spk || localStorage.getItem('dialer.speaker');
+        fillSelect(els.micField, els.mic, inputs, mic);
+        fillSelect(els.spkField, els.spk, outputs, spk);
+        // The operator's earlier choice is used, not just shown.
+        if (!x.devicesApplied && x.voice) {
+          x.devicesApplied = true;
+          if (mic && mic !== 'default' && els.mic.value === mic) {
+            x.mic = mic;
+            x.voice.setInputDevice(mic).catch(() => { /* the default stays */ });
+          }
+          if (spk && spk !== 'default' && els.spk.value === spk) {
+            x.spk = spk;
+            x.voice.setOutputDevice(spk).catch(() => { /* the default stays */ });
+          }
+        }
       },
       fetchToken: () => post(`/api/v1/calls/${x.call.id}/token`),
     };
@@ -268,6 +334,7 @@ export function createDialer({ contacts, onSaved }) {
     els.timer.hidden = true;
     els.timer.textContent = '00:00';
     els.quality.hidden = true;
+    els.flags.textContent = '';
     els.error.textContent = '';
     els.note.hidden = true;
     els.note.textContent = '';
@@ -287,6 +354,7 @@ export function createDialer({ contacts, onSaved }) {
     const x = {
       contact, call: null, voice: null, phase: 'live', muted: false, held: false, busy: false,
       warnings: new Set(), pollTimer: 0, timerStart: 0, timerIv: 0, ending: false, endRequested: false,
+      answered: false, voiceFail: null, devicesApplied: false, mic: null, spk: null,
     };
     s = x;
     contacts.select(contact.id);
@@ -351,20 +419,21 @@ export function createDialer({ contacts, onSaved }) {
   els.hold.addEventListener('click', () => toggle('hold'));
   els.hangup.addEventListener('click', () => endCall());
   els.close.addEventListener('click', () => close());
-  els.mic.addEventListener('change', async () => {
-    if (!s || !s.voice) return;
+  async function switchDevice(kind) {
+    const x = s;
+    if (!x || !x.voice) return;
+    const mic = kind === 'mic';
+    const id = mic ? els.mic.value : els.spk.value;
     try {
-      await s.voice.setInputDevice(els.mic.value);
-      localStorage.setItem('dialer.mic', els.mic.value);
-    } catch (err) { els.error.textContent = `Could not switch microphone: ${err.message}`; }
-  });
-  els.spk.addEventListener('change', async () => {
-    if (!s || !s.voice) return;
-    try {
-      await s.voice.setOutputDevice(els.spk.value);
-      localStorage.setItem('dialer.speaker', els.spk.value);
-    } catch (err) { els.error.textContent = `Could not switch speaker: ${err.message}`; }
-  });
+      if (mic) await x.voice.setInputDevice(id); else await x.voice.setOutputDevice(id);
+      x[kind] = id;
+      localStorage.setItem(mic ? 'dialer.mic' : 'dialer.speaker', id);
+    } catch (err) {
+      if (s === x) els.error.textContent = `Could not switch ${mic ? 'microphone' : 'speaker'}: ${err.message}`;
+    }
+  }
+  els.mic.addEventListener('change', () => switchDevice('mic'));
+  els.spk.addEventListener('change', () => switchDevice('spk'));
   setEscape(els.dialog, onEscape);
   window.addEventListener('beforeunload', (e) => {
     if (s && s.phase === 'live') { e.preventDefault(); e.returnValue = ''; }
@@ -385,6 +454,39 @@ export function createDialer({ contacts, onSaved }) {
       }
       if (s.phase === 'log') return log.key(k);
       return false;
+    },
+    // The call in hand when the session ends, to pick up after signing in.
+    snapshot() {
+      if (!s || !s.call || (s.phase !== 'live' && s.phase !== 'log')) return null;
+      return { contact: s.contact, callId: s.call.id, draft: s.phase === 'log' ? log.draft() : null };
+    },
+    // Back from a session expiry: reopen that call's log with what was typed.
+    async resume(snap) {
+      if (!snap || s) return;
+      let call;
+      try {
+        call = (await get(`/api/v1/calls/${snap.callId}`)).call;
+        // The browser's leg went with the session: make sure the call is over.
+        if (!FINAL.has(call.status)) {
+          const r = await post(`/api/v1/calls/${snap.callId}/end`).catch(() => null);
+          if (r && r.call) call = r.call;
+        }
+      } catch { return; }
+      if (s || !call || call.outcome) return;
+      const x = {
+        contact: snap.contact, call, voice: null, phase: 'live', muted: false, held: false, busy: false,
+        warnings: new Set(), pollTimer: 0, timerStart: 0, timerIv: 0, ending: false, endRequested: false,
+        answered: !!call.answered_at, voiceFail: null, devicesApplied: true, mic: null, spk: null,
+      };
+      s = x;
+      ++gen;
+      resetView(snap.contact);
+      setStatus(statusWords(call));
+      openModal(els.dialog, { returnTo: () => contacts.dialButton(snap.contact.id), onEscape });
+      finish();
+      log.restore(snap.draft);
+      els.note.textContent = 'Your session ended during this call. Log it now, then carry on.';
+      els.note.hidden = false;
     },
     // The session ended: stop everything (the server settles the call).
     abort() {

@@ -7,13 +7,15 @@
 //   onNote(text)            a non-fatal remark (microphone unavailable in a simulation)
 //   onAccept()              the operator's leg is connected
 //   onDisconnect(why)       the operator's leg ended
-//   onError({message, code, fatal})   fatal: the operator never got in
+//   onError({message, reason, code, fatal})   fatal: the operator never got in;
+//                           reason: a few words for "Failed: …"
 //   onWarning(name, active) call-quality warnings
 //   onLevel(0..1)           microphone input level
-//   onDevices({inputs, outputs})  [{id, label}] once permission is granted
+//   onDevices({inputs, outputs})  [{id, label}] once permission is granted,
+//                           and again whenever a device comes or goes
 //   fetchToken() -> Promise<token object>  a fresh token (tokenWillExpire)
 
-import { sdkErrorWords } from './words.js';
+import { sdkErrorWords, sdkFailWords } from './words.js';
 
 const SDK_URL = '/vendor/twilio.min.js';
 let sdkPromise = null;
@@ -96,6 +98,14 @@ function simVoice(resp, hooks) {
   let stream = null;
   let stopMeter = () => {};
   let dead = false;
+  let granted = false;
+
+  async function listDevices() {
+    const inputs = labelled(await browserDevices('audioinput'), 'Microphone');
+    const outputs = labelled(await browserDevices('audiooutput'), 'Speaker');
+    if (!dead) hooks.onDevices && hooks.onDevices({ inputs, outputs });
+  }
+  const onDeviceChange = () => { if (granted && !dead) listDevices(); };
 
   function stopStream() {
     stopMeter();
@@ -122,9 +132,10 @@ function simVoice(resp, hooks) {
         if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new Error('no media');
         await open(null);
         if (dead) return;
-        const inputs = labelled(await browserDevices('audioinput'), 'Microphone');
-        const outputs = labelled(await browserDevices('audiooutput'), 'Speaker');
-        if (!dead) hooks.onDevices && hooks.onDevices({ inputs, outputs });
+        // Devices are listed (with their names) only once permission is granted.
+        granted = true;
+        await listDevices();
+        if (navigator.mediaDevices.addEventListener) navigator.mediaDevices.addEventListener('devicechange', onDeviceChange);
       } catch {
         if (dead) return;
         hooks.onLevel && hooks.onLevel(0);
@@ -134,7 +145,11 @@ function simVoice(resp, hooks) {
     disconnect() { stopStream(); },
     async setInputDevice(id) { if (!dead) await open(id); },
     async setOutputDevice() { /* nothing plays in a simulation */ },
-    destroy() { dead = true; stopStream(); },
+    destroy() {
+      dead = true;
+      stopStream();
+      if (navigator.mediaDevices && navigator.mediaDevices.removeEventListener) navigator.mediaDevices.removeEventListener('devicechange', onDeviceChange);
+    },
   };
 }
 
@@ -150,6 +165,7 @@ function twilioVoice(resp, hooks) {
     if (dead) return;
     hooks.onError && hooks.onError({
       message: sdkErrorWords(err),
+      reason: sdkFailWords(err),
       code: err && err.code,
       fatal: fatal === undefined ? !accepted : fatal,
     });
@@ -159,8 +175,11 @@ function twilioVoice(resp, hooks) {
     try { if (call && typeof call.disconnect === 'function') call.disconnect(); } catch { /* gone */ }
   }
 
-  async function showDevices() {
-    if (dead || devicesShown || !device || !device.audio) return;
+  async function showDevices(again = false) {
+    if (dead || (devicesShown && !again) || !device || !device.audio) return;
+    if (!devicesShown && typeof device.audio.on === 'function') {
+      device.audio.on('deviceChange', () => { if (!dead) showDevices(true); });
+    }
     devicesShown = true;
     let inputs = [];
     try {
@@ -187,7 +206,7 @@ function twilioVoice(resp, hooks) {
       try {
         Twilio = await loadSdk();
       } catch (e) {
-        if (!dead) hooks.onError && hooks.onError({ message: e.message, code: null, fatal: true });
+        if (!dead) hooks.onError && hooks.onError({ message: e.message, reason: 'voice library not loaded', code: null, fatal: true });
         return;
       }
       if (dead) return;
@@ -221,7 +240,7 @@ function twilioVoice(resp, hooks) {
       call.on('disconnect', () => { if (!dead) hooks.onDisconnect && hooks.onDisconnect('disconnect'); });
       call.on('cancel', () => { if (!dead) hooks.onDisconnect && hooks.onDisconnect('cancel'); });
       call.on('reject', () => {
-        if (!dead) hooks.onError && hooks.onError({ message: 'The voice service refused to connect you to this call.', code: null, fatal: true });
+        if (!dead) hooks.onError && hooks.onError({ message: 'The voice service refused to connect you to this call.', reason: 'the voice service refused to connect you', code: null, fatal: true });
       });
       call.on('error', (e) => error(e));
       call.on('warning', (name) => { if (!dead) hooks.onWarning && hooks.onWarning(name, true); });

@@ -81,20 +81,29 @@ export function when(iso) {
   return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
 }
 
-// Voice SDK error codes -> words. Never the bare code alone.
+// Voice SDK error codes -> words. Never the bare code alone. Codes are
+// @twilio/voice-sdk 2.x's (31208 is the 1.x name of 31401).
+const MIC = [31208, 31401, 31402];
 const SDK_ERRORS = [
-  [[31208, 31401, 31402, 31201], 'Your microphone is blocked or unavailable. Allow microphone access for this site (the icon in the address bar), check it is plugged in, and try again.'],
-  [[31005, 31009, 53000, 53001, 53405, 31003, 31000], 'The connection to the voice service was lost. Check your network and try again.'],
-  [[20101, 20104, 31204, 31205, 31206, 20103, 20105, 20106, 20157, 20151], 'Your voice access token is invalid or has expired. Start the call again.'],
-  [[31002, 31486], 'The call was declined.'],
+  [MIC, 'Your microphone is blocked or unavailable. Allow microphone access for this site (the icon in the address bar), check it is plugged in, and try again.'],
+  [[31003, 31005, 31009, 53000, 53001, 31000], 'The connection to the voice service was lost. Check your network and try again.'],
+  [[20101, 20104, 20151, 31201, 31202, 31203, 31204, 31205, 31207, 31209, 20103, 20105, 20106, 20157], 'Your voice access token is invalid or has expired. Start the call again.'],
+  [[31206], 'The voice service is limiting new connections. Wait a moment and try again.'],
+  [[31001], 'The voice service is not set up for this dialer (its application was not found). Tell your administrator.'],
+  [[31002, 31486, 31603], 'The call was declined.'],
+  [[31008], 'The call was cancelled before it connected.'],
   [[31480, 31404], 'The call could not be put through.'],
-  [[31100, 31101, 31102, 31103], 'The voice service could not understand the call request.'],
+  [[31100, 31101, 31102, 31103, 31104, 31105, 31107], 'The voice service could not understand the call request.'],
   [[31400, 31403], 'The voice service refused to connect you.'],
-  [[53400, 53401, 53402, 53403, 53404, 53406, 53407], 'Your browser could not set up the audio connection (a firewall or network may block it).'],
+  [[53400, 53401, 53402, 53403, 53404, 53405, 53406, 53407], 'Your browser could not set up the audio connection (a firewall or network may block it).'],
 ];
 
+function sdkCode(err) {
+  return Number(err && (err.code ?? (err.twilioError && err.twilioError.code)));
+}
+
 export function sdkErrorWords(err) {
-  const code = Number(err && (err.code ?? err.twilioError?.code));
+  const code = sdkCode(err);
   for (const [codes, words] of SDK_ERRORS) {
     if (codes.includes(code)) return `${words} (voice error ${code})`;
   }
@@ -106,9 +115,24 @@ export function sdkErrorWords(err) {
   return `${base}${msg ? `: ${msg}` : ''}${code ? ` (voice error ${code})` : ''}.`;
 }
 
+// The few words after "Failed: " when the operator's own leg never got in.
+export function sdkFailWords(err) {
+  const code = sdkCode(err);
+  if (MIC.includes(code)) return 'microphone blocked';
+  if ((code >= 53000 && code < 54000) || [31003, 31005, 31009].includes(code)) return 'no connection to the voice service';
+  if ((code >= 20000 && code < 21000) || (code >= 31201 && code <= 31209)) return 'voice access refused';
+  return 'your audio could not connect';
+}
+
 export const WARNING_WORDS = {
   'high-rtt': 'high delay',
   'high-jitter': 'choppy audio',
   'low-mos': 'poor call quality',
   'high-packet-loss': 'lost audio packets',
+  'high-packets-lost-fraction': 'lost audio packets',
+  'low-bytes-received': 'no audio arriving',
+  'low-bytes-sent': 'no audio leaving',
+  'ice-connectivity-lost': 'connection interrupted',
+  'constant-audio-input-level': 'your microphone seems silent',
+  'constant-audio-level': 'no sound from the call',
 };

@@ -297,3 +297,206 @@ test('a file that is not CSV is refused with the server\'s words', async () => {
   assert.equal(Number(sim.sql("SELECT COUNT(*) FROM contact_lists WHERE name = 'Not a CSV'")), 0);
   await page.context().close();
 });
+
+const focusedName = (page) => page.evaluate(() => {
+  const a = document.activeElement;
+  return a ? (a.getAttribute('aria-label') || a.textContent.trim()) : '';
+});
+
+test('keyboard only: search, dial, mute, hold, hang up, outcome, next, cancel, help; focus trapped and returned', async () => {
+  const password = await newOperator(sim, 'keys');
+  const page = await openPage(browser, sim);
+  await login(page, sim, 'keys', password);
+  await upload(page, 'Keyboard list');
+  const table = page.getByRole('table', { name: 'Contacts' });
+  await page.keyboard.press('/');
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('type')), 'search');
+  await page.keyboard.type('Turing');
+  await waitFor('search', async () => (await table.getByRole('row').count()) === 2);
+  await page.keyboard.press('Tab'); // the status filter
+  await page.keyboard.press('Tab'); // the row's Dial button
+  assert.equal(await focusedName(page), 'Dial Alan Turing');
+  await page.keyboard.press('d');
+  const dialog = page.getByRole('dialog', { name: 'Call with Alan Turing' });
+  await dialog.waitFor(T);
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  await page.keyboard.press('m');
+  await dialog.getByText('You are muted').waitFor(T);
+  assert.equal(await dialog.getByRole('button', { name: 'Mute' }).getAttribute('aria-pressed'), 'true');
+  await page.keyboard.press('h');
+  await dialog.getByText(/On hold/).waitFor(T);
+  assert.equal(await dialog.getByRole('button', { name: 'Hold' }).getAttribute('aria-pressed'), 'true');
+  // Tab stays inside the dialog.
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    assert.ok(await page.evaluate(() => !!document.activeElement.closest('#call-dialog')), 'focus left the dialog');
+  }
+  const id = lastCallId(sim);
+  await page.keyboard.press('x');
+  const log = page.getByRole('dialog', { name: 'Log call with Alan Turing' });
+  await log.waitFor(T);
+  await log.getByText(/Duration \d+:\d\d/).waitFor(T);
+  await page.keyboard.press('5');
+  assert.equal(await log.getByRole('button', { name: 'Follow up' }).getAttribute('aria-pressed'), 'true');
+  await page.keyboard.press('n');
+  await page.getByRole('status').filter({ hasText: /Dialing (Ada Lovelace|Grace Hopper) in \d s/ }).waitFor(T);
+  await page.keyboard.press('Escape');
+  await waitFor('the dialog closed', async () => !(await page.locator('dialog[open]').count()));
+  await new Promise((r) => setTimeout(r, 5500)); // past the countdown: nothing dialed
+  assert.equal(lastCallId(sim), id);
+  assert.equal((await sim.api('GET', '/api/v1/calls/' + id)).body.call.outcome, 'follow_up');
+  await table.getByRole('row').filter({ hasText: 'Alan Turing' }).filter({ hasText: 'Follow up' }).waitFor(T);
+  assert.equal(await focusedName(page), 'Dial Alan Turing');
+  // The help overlay: opened with ?, focus kept inside, Escape returns it.
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.waitFor(T);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focusedName(page), 'Close');
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'hidden', timeout: 5000 });
+  assert.equal(await focusedName(page), 'Dial Alan Turing');
+  clean(page);
+  await page.context().close();
+});
+
+test('a narrow window (400×800): no sideways scrolling, every contact readable, the dialog fits', async () => {
+  const password = await newOperator(sim, 'narrow');
+  const page = await openPage(browser, sim);
+  await page.setViewportSize({ width: 400, height: 800 });
+  await login(page, sim, 'narrow', password);
+  await upload(page, 'Narrow list');
+  const table = page.getByRole('table', { name: 'Contacts' });
+  assert.equal(await table.getByRole('columnheader').count(), 7); // still a table to assistive tech
+  const noSideScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  assert.ok(await noSideScroll(), 'the page scrolls sideways');
+  for (const name of ['Dial Ada Lovelace', 'History for Ada Lovelace']) {
+    const b = await page.getByRole('button', { name }).boundingBox();
+    assert.ok(b && b.x >= 0 && b.x + b.width <= 400, name + ' is off screen');
+  }
+  const phone = await table.getByRole('cell', { name: /555-0143/ }).boundingBox();
+  assert.ok(phone && phone.x + phone.width <= 400, 'the phone number is off screen');
+  await shot(page, '14-narrow');
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  const d = await dialog.boundingBox();
+  assert.ok(d.x >= 0 && d.x + d.width <= 400, 'the call dialog is wider than the window');
+  assert.ok(await noSideScroll(), 'the page scrolls sideways with the dialog open');
+  await shot(page, '15-narrow-call');
+  await dialog.getByRole('button', { name: 'Hang up' }).click();
+  await page.getByRole('dialog', { name: 'Log call with Ada Lovelace' }).waitFor(T);
+  clean(page);
+  await page.context().close();
+});
+
+test('quality warnings and audio devices over Twilio: devices listed once the call is in, the choice used and kept', async () => {
+  await fake.reset();
+  const password = await newOperator(tw, 'devices');
+  const page = await openPage(browser, tw, { fakeSdk: player });
+  await login(page, tw, 'devices', password);
+  await upload(page, 'Devices list');
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  const mic = dialog.getByRole('combobox', { name: 'Microphone' });
+  await mic.waitFor(T);
+  assert.deepEqual(await mic.locator('option').allTextContents(), ['Fake microphone', 'Second fake microphone']);
+  await dialog.getByRole('combobox', { name: 'Speaker' }).waitFor(T);
+  await mic.selectOption({ label: 'Second fake microphone' });
+  await waitFor('the SDK switched', async () =>
+    (await page.evaluate(() => window.__fakeTwilioDevice.audio.inputDevice?.deviceId)) === 'fake-mic-2');
+  // Quality warnings: in words, several at once, gone when cleared.
+  const emit = (ev, name) => page.evaluate(([e, n]) => window.__fakeTwilioDevice.__call.emit(e, n), [ev, name]);
+  await emit('warning', 'high-jitter');
+  await emit('warning', 'low-mos');
+  await dialog.getByText('Call quality: choppy audio, poor call quality').waitFor(T);
+  await emit('warning-cleared', 'high-jitter');
+  await dialog.getByText('Call quality: poor call quality').waitFor(T);
+  await emit('warning-cleared', 'low-mos');
+  await dialog.getByText(/Call quality/).waitFor({ state: 'hidden', timeout: 5000 });
+  await page.keyboard.press('x');
+  await dialog.getByRole('status').filter({ hasText: 'Hanging up' }).waitFor(T);
+  await player.prospect(lastCallId(tw), 'canceled');
+  const log = page.getByRole('dialog', { name: 'Log call with Ada Lovelace' });
+  await log.waitFor(T);
+  await log.getByRole('button', { name: 'Close without saving' }).click();
+  // The next call starts on the microphone chosen before.
+  await page.getByRole('button', { name: 'Dial Grace Hopper' }).click();
+  const again = page.getByRole('dialog', { name: 'Call with Grace Hopper' });
+  await again.getByRole('combobox', { name: 'Microphone' }).waitFor(T);
+  await waitFor('the kept microphone', async () =>
+    (await page.evaluate(() => window.__fakeTwilioDevice.audio.inputDevice?.deviceId)) === 'fake-mic-2');
+  assert.equal(await again.getByRole('combobox', { name: 'Microphone' }).inputValue(), 'fake-mic-2');
+  await page.keyboard.press('x');
+  await again.getByRole('status').filter({ hasText: 'Hanging up' }).waitFor(T);
+  await player.prospect(lastCallId(tw), 'canceled');
+  await page.getByRole('dialog', { name: 'Log call with Grace Hopper' }).waitFor(T);
+  clean(page);
+  await page.context().close();
+});
+
+test('the operator\'s audio failing to connect: Failed with the reason in words, nothing to log, focus back', async () => {
+  const password = await newOperator(tw, 'nomic2');
+  const page = await openPage(browser, tw, { fakeSdk: player });
+  await page.addInitScript(() => { window.__fakeTwilioFail = 31401; });
+  await login(page, tw, 'nomic2', password);
+  await upload(page, 'No mic list');
+  await page.getByRole('button', { name: 'Dial Grace Hopper' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Grace Hopper' });
+  await dialog.getByRole('status').filter({ hasText: 'Failed: microphone blocked' }).waitFor(T);
+  await dialog.getByRole('alert').filter({ hasText: /Allow microphone access/ }).waitFor(T);
+  assert.equal(await dialog.getByRole('combobox', { name: 'Microphone' }).count(), 0);
+  assert.equal(await page.getByRole('dialog', { name: /Log call/ }).count(), 0);
+  assert.equal(await focusedName(page), 'Close');
+  await page.keyboard.press('Enter');
+  await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+  assert.equal(await focusedName(page), 'Dial Grace Hopper');
+  // Other SDK errors: words first, the code only beside them. (A second
+  // dial would wait for the server to time the first call out.)
+  const words = await page.evaluate(async () => {
+    const w = await import('/js/words.js');
+    return [31005, 20104, 53405, 31001, 31999].map((code) => w.sdkErrorWords({ code, message: 'x' }));
+  });
+  assert.match(words[0], /^The connection to the voice service was lost\..*\(voice error 31005\)$/);
+  assert.match(words[1], /^Your voice access token is invalid or has expired/);
+  assert.match(words[2], /^Your browser could not set up the audio connection/);
+  assert.match(words[3], /not set up/);
+  assert.match(words[4], /^The voice connection had a problem: x \(voice error 31999\)\.$/);
+  clean(page);
+  await page.context().close();
+});
+
+test('a session that ends mid-call brings the operator back to that call\'s log, with what they typed', async () => {
+  const password = await newOperator(sim, 'midcall');
+  const page = await openPage(browser, sim);
+  await login(page, sim, 'midcall', password);
+  await upload(page, 'Mid-call list');
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 10000 });
+  const id = lastCallId(sim);
+  sim.sql("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'midcall')");
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const log = page.getByRole('dialog', { name: 'Log call with Ada Lovelace' });
+  await log.waitFor(T);
+  await page.keyboard.press('4');
+  await log.getByRole('textbox', { name: 'Notes' }).fill('Half a thought');
+  // Expires again before Save: nothing typed is lost.
+  sim.sql("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'midcall')");
+  await log.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await log.waitFor(T);
+  assert.equal(await log.getByRole('textbox', { name: 'Notes' }).inputValue(), 'Half a thought');
+  assert.equal(await log.getByRole('button', { name: 'Not interested' }).getAttribute('aria-pressed'), 'true');
+  await log.getByRole('button', { name: 'Save', exact: true }).click();
+  await log.waitFor({ state: 'hidden', timeout: 5000 });
+  const call = (await sim.api('GET', '/api/v1/calls/' + id)).body.call;
+  assert.equal(call.outcome, 'not_interested');
+  assert.equal(call.notes, 'Half a thought');
+  await page.context().close();
+});
