@@ -147,7 +147,7 @@ dial_prospect(const struct provider *p, struct call *c, int first,
 		log_mask_phone(c->to_phone, masked, sizeof(masked));
 		log_line("call=%lld provider=%s dial to %s failed: %s %s", c->id, p->name, masked,
 		    dl_strerror(err), perr->code);
-		calls_fail(c->id, "provider_error");
+		calls_fail(c->id, perr->reason[0] ? perr->reason : "provider_error");
 		calls_get(c->id, c);
 		return err;
 	}
@@ -258,6 +258,14 @@ callflow_end(const struct provider *p, struct call *c, struct provider_error *pe
 	struct provider_ref ref;
 	enum dl_err err;
 
+	/* Nothing at the provider yet (no room, nobody rung): the operator
+	 * gave up before their leg got in. Their leg, if it comes, is refused. */
+	if (c->status == CALL_QUEUED && !c->dial_claimed && c->conference_sid[0] == '\0' &&
+	    c->call_sid[0] == '\0') {
+		if ((err = calls_apply(c->id, CALL_CANCELED, -1)) != DL_OK)
+			return err;
+		return calls_get(c->id, c);
+	}
 	callflow_ref(c, &ref);
 	if ((err = p->end(&ref, perr)) != DL_OK)
 		return err;

@@ -67,9 +67,10 @@ enum dl_err callflow_mute(const struct provider *p, struct call *c, enum provide
 enum dl_err callflow_hold(const struct provider *p, struct call *c, int hold,
     struct provider_error *perr);
 
-/* Hang up everyone. A provider that sends no hang-up event (the
- * simulator) is settled here: canceled before an answer, completed after.
- * *c is reloaded. */
+/* Hang up everyone. A call with nothing at the provider yet (queued, no
+ * room, nobody rung) is canceled at once. A provider that sends no hang-up
+ * event (the simulator) is settled here: canceled before an answer,
+ * completed after. *c is reloaded. */
 enum dl_err callflow_end(const struct provider *p, struct call *c,
     struct provider_error *perr);
 

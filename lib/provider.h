@@ -109,6 +109,7 @@ struct provider_error {
 	int http_status;
 	char code[32];
 	char message[256];
+	char reason[32];             /* our word for a known refusal ("invalid_number"), or "" */
 };
 
 struct provider {

@@ -123,6 +123,7 @@ sid_ok(const char *sid)
 static void
 set_perr(struct provider_error *perr, int status, const char *code, const char *msg)
 {
+	perr->reason[0] = '\0';
 	perr->http_status = status;
 	snprintf(perr->code, sizeof(perr->code), "%s", code);
 	snprintf(perr->message, sizeof(perr->message), "%s", msg);
@@ -172,10 +173,25 @@ backoff(int attempt, long retry_after)
 		;
 }
 
+/* Twilio's refusals that say something about the number, in our words. */
+static const struct {
+	const char *code;
+	const char *reason;
+} refusals[] = {
+	{ "21211", "invalid_number" },          /* invalid 'To' */
+	{ "21217", "invalid_number" },          /* not a valid phone number */
+	{ "13224", "invalid_number" },          /* Dial: invalid phone number */
+	{ "21214", "unreachable_number" },      /* 'To' cannot be reached */
+	{ "21215", "destination_not_allowed" }, /* geo permissions */
+	{ "21216", "destination_not_allowed" }, /* blocked destination */
+};
+
 /* A Twilio error answer into *perr. */
 static void
 parse_error(long status, const struct buf *body, struct provider_error *perr)
 {
+	size_t i;
+
 	cJSON *j = body->s != NULL ? cJSON_Parse(body->s) : NULL;
 	const cJSON *code = cJSON_GetObjectItemCaseSensitive(j, "code");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(j, "message");
@@ -189,6 +205,10 @@ parse_error(long status, const struct buf *body, struct provider_error *perr)
 		snprintf(c, sizeof(c), "http_%ld", status);
 	set_perr(perr, (int)status, c, cJSON_IsString(msg) ? msg->valuestring :
 	    "Twilio refused the request.");
+	perr->reason[0] = '\0';
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(c, refusals[i].code) == 0)
+			snprintf(perr->reason, sizeof(perr->reason), "%s", refusals[i].reason);
 	cJSON_Delete(j);
 }
 

@@ -225,9 +225,9 @@ export function createDialer({ contacts, onSaved }) {
     els.controls.hidden = true;
     els.closebar.hidden = false;
     els.close.focus();
-    // No /end: there is no conference to end yet (the server answers 422);
-    // the server fails the call itself once the operator has not joined
-    // within 20 s (operator_not_connected).
+    // The operator never got in, so nobody was rung: the server cancels
+    // such a call at once, and the next Dial is not held up by it.
+    if (x.call) post(`/api/v1/calls/${x.call.id}/end`).catch(() => null);
   }
 
   async function endCall() {

@@ -21,6 +21,8 @@ export function outcomeWords(o) {
 const REASONS = {
   operator_not_connected: 'your microphone never connected',
   provider_error: 'the phone company refused the call',
+  unreachable_number: 'the number cannot be reached',
+  destination_not_allowed: 'calls to this destination are not allowed on this account',
   dial_unconfirmed: 'the call could not be confirmed',
   provider_unreachable: 'the call could not be confirmed',
   invalid_number: 'the number is not valid',
