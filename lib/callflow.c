@@ -299,7 +299,8 @@ on_operator_connect(const struct provider *p, const struct provider_event *ev,
 	if (found && (err = callflow_settle(c, 0)) != DL_OK)
 		return err;
 	callflow_identity(c->operator_id, identity, sizeof(identity));
-	if (!found || call_status_final(c->status) || strcmp(ev->identity, identity) != 0) {
+	if (!found || call_status_final(c->status) ||
+	    (p->leg_identity && strcmp(ev->identity, identity) != 0)) {
 		log_line("call=%lld provider=%s refused a leg joining conference %s",
 		    found ? c->id : 0, p->name, found ? c->conference_name : "(unknown)");
 		return p->admit(ev, NULL, NULL, reply);
@@ -341,6 +342,47 @@ on_join(const struct provider *p, const struct provider_event *ev, struct call *
 		log_line("call=%lld provider=%s could not end the conference: %s", c->id,
 		    p->name, perr.code);
 	return DL_OK;
+}
+
+/* The prospect's leg moved. Their first answer puts them in the room where
+ * the provider does not do it by itself. */
+static enum dl_err
+on_leg(const struct provider *p, const struct provider_event *ev, struct call *c)
+{
+	struct provider_error perr;
+	struct provider_ref ref;
+	enum call_status st = ev->status;
+	long duration = ev->duration_s;
+	enum dl_err err;
+	int first_answer = st == CALL_IN_PROGRESS && call_status_advances(c->status, st);
+
+	/* Over without an answer or any talk time: nobody spoke (a hang-up
+	 * cause like Telnyx's normal_clearing does not say who). */
+	if (st == CALL_COMPLETED && c->answered_unix == 0 && duration <= 0)
+		st = CALL_CANCELED;
+	/* A provider that reports no talk time: from the answer until now. */
+	if (call_status_final(st) && duration < 0 && c->answered_unix > 0 &&
+	    !call_status_final(c->status))
+		duration = (long)(time(NULL) - c->answered_unix);
+	if ((err = calls_apply(c->id, st, duration)) != DL_OK)
+		return err;
+	if (!first_answer)
+		return DL_OK;
+	if ((err = calls_get(c->id, c)) != DL_OK)
+		return err;
+	callflow_ref(c, &ref);
+	if (ref.call_sid == NULL)
+		ref.call_sid = ev->call_sid;
+	memset(&perr, 0, sizeof(perr));
+	if (p->answered(&ref, &perr) == DL_OK)
+		return DL_OK;
+	/* Answered but not with the operator: hang up rather than leave them
+	 * talking to nobody. */
+	log_line("call=%lld provider=%s could not bring the prospect in: %s", c->id, p->name,
+	    perr.code);
+	memset(&perr, 0, sizeof(perr));
+	p->end(&ref, &perr);
+	return calls_fail(c->id, "provider_error");
 }
 
 enum dl_err
@@ -400,7 +442,7 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 			return calls_apply(c.id, CALL_CANCELED, -1);
 		return DL_OK;
 	case PROVIDER_EV_LEG_STATUS:
-		return calls_apply(c.id, ev->status, ev->duration_s);
+		return on_leg(p, ev, &c);
 	default:
 		return DL_OK;
 	}

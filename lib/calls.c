@@ -25,7 +25,7 @@ static const char sql_get[] =
     "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
     "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL, "
     "CAST(strftime('%s', status_asked_at) AS INTEGER), operator_muted, contact_muted, "
-    "on_hold FROM calls WHERE id = ?1";
+    "on_hold, CAST(strftime('%s', answered_at) AS INTEGER) FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -73,6 +73,7 @@ calls_get(long long id, struct call *c)
 	c->operator_muted = sqlite3_column_int(st, 23);
 	c->contact_muted = sqlite3_column_int(st, 24);
 	c->on_hold = sqlite3_column_int(st, 25);
+	c->answered_unix = sqlite3_column_int64(st, 26);
 	sqlite3_reset(st);
 	return DL_OK;
 }

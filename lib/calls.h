@@ -35,6 +35,7 @@ struct call {
 	char created_at[24], dialed_at[24], answered_at[24], ended_at[24]; /* "" when unset */
 	long long created_unix;
 	long long dialed_unix;       /* 0 when not dialed */
+	long long answered_unix;     /* 0 when not answered */
 	long duration_s;             /* -1 when unknown */
 	int dial_claimed;            /* the prospect's dial is under way or done */
 	long long asked_unix;        /* last time the provider was asked unprompted; 0: never */

@@ -120,6 +120,10 @@ struct provider {
 	const char *const *settings;
 	/* 1 for the simulator: the page and the logs say so. */
 	int simulated;
+	/* 1 when the browser's leg names its identity (Twilio's client:NAME),
+	 * checked against the call's owner; 0 when the unguessable conference
+	 * name, known only to the owner, is what the leg proves (Telnyx). */
+	int leg_identity;
 	/* Credentials for the operator's browser to join ref->conference_name
 	 * as `identity`. */
 	enum dl_err (*join)(const struct provider_ref *ref, const char *identity,
@@ -150,6 +154,10 @@ struct provider {
 	 * is NULL. */
 	enum dl_err (*admit)(const struct provider_event *ev, const struct provider_ref *ref,
 	    const char *conference_url, struct provider_reply *out);
+	/* The prospect answered: put their leg (ref->call_sid) into the room
+	 * if the provider does not do that itself (Twilio's participant is in
+	 * it already: DL_OK, nothing sent). */
+	enum dl_err (*answered)(const struct provider_ref *ref, struct provider_error *perr);
 };
 
 /*

@@ -119,10 +119,18 @@ sim_admit(const struct provider_event *ev, const struct provider_ref *ref,
 	return DL_ERR_UNSUPPORTED;
 }
 
+static enum dl_err
+sim_answered(const struct provider_ref *ref, struct provider_error *perr)
+{
+	(void)ref, (void)perr;
+	return DL_OK;
+}
+
 const struct provider provider_sim = {
 	"sim",
 	NULL,       /* needs no settings */
 	1,          /* simulated */
+	0,          /* no browser leg at all */
 	sim_join,
 	sim_dial,
 	sim_mute,
@@ -131,4 +139,5 @@ const struct provider provider_sim = {
 	sim_status,
 	sim_webhook,
 	sim_admit,
+	sim_answered,
 };

@@ -767,10 +767,19 @@ tw_admit(const struct provider_event *ev, const struct provider_ref *ref,
 	return err;
 }
 
+/* The prospect's participant joined the room when it was created. */
+static enum dl_err
+tw_answered(const struct provider_ref *ref, struct provider_error *perr)
+{
+	(void)ref, (void)perr;
+	return DL_OK;
+}
+
 const struct provider provider_twilio = {
 	"twilio",
 	twilio_settings,
 	0,          /* real calls */
+	1,          /* the browser's leg is client:<identity> */
 	tw_join,
 	tw_dial,
 	tw_mute,
@@ -779,4 +788,5 @@ const struct provider provider_twilio = {
 	tw_status,
 	tw_webhook,
 	tw_admit,
+	tw_answered,
 };

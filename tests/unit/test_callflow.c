@@ -188,15 +188,26 @@ stub_admit(const struct provider_event *ev, const struct provider_ref *ref,
 	return DL_OK;
 }
 
+static int stub_answers;
+
+static enum dl_err
+stub_answered(const struct provider_ref *ref, struct provider_error *perr)
+{
+	(void)perr;
+	assert_string_equal(ref->call_sid, "CAprospect");
+	stub_answers++;
+	return DL_OK;
+}
+
 static const struct provider stub = {
-	"stub", NULL, 0, stub_join, stub_dial, stub_set, stub_hold, stub_end, stub_status,
-	stub_webhook, stub_admit,
+	"stub", NULL, 0, 1, stub_join, stub_dial, stub_set, stub_hold, stub_end, stub_status,
+	stub_webhook, stub_admit, stub_answered,
 };
 
 static void
 stub_reset(void)
 {
-	stub_dials = stub_ends = stub_fail_dial = 0;
+	stub_dials = stub_ends = stub_fail_dial = stub_answers = 0;
 	stub_admitted[0] = '\0';
 	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com/", 1);
 }
@@ -265,6 +276,9 @@ test_webhook_operator_first_then_prospect(void **state)
 	event(&ev, PROVIDER_EV_LEG_STATUS, "call:in-progress", &c, "CAprospect");
 	ev.status = CALL_IN_PROGRESS;
 	deliver(&ev, c.id, &r);
+	assert_int_equal(stub_answers, 1); /* the provider brought them in */
+	deliver(&ev, c.id, &r);
+	assert_int_equal(stub_answers, 1); /* once */
 	event(&ev, PROVIDER_EV_LEG_STATUS, "call:ringing", &c, "CAprospect");
 	ev.status = CALL_RINGING;
 	deliver(&ev, c.id, &r);
@@ -361,6 +375,44 @@ test_webhook_conference_end_before_dial(void **state)
 	assert_int_equal(stub_dials, 0);
 }
 
+/* Hang-up words that do not say whether anyone answered, and providers
+ * that report no talk time. */
+static void
+test_webhook_endings_without_durations(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	new_call("stub", &c);
+	assert_int_equal(calls_claim_dial(c.id, &(int){ 0 }), DL_OK);
+	assert_int_equal(calls_dialed(c.id, "CAprospect"), DL_OK);
+	event(&ev, PROVIDER_EV_LEG_STATUS, "hangup-1", &c, "CAprospect");
+	ev.status = CALL_COMPLETED;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_CANCELED); /* nobody answered */
+	assert_int_equal(c.duration_s, -1);
+
+	tu_sql_exec("UPDATE calls SET status = 'completed'");
+	new_call("stub", &c);
+	assert_int_equal(calls_claim_dial(c.id, &(int){ 0 }), DL_OK);
+	assert_int_equal(calls_dialed(c.id, "CAprospect"), DL_OK);
+	event(&ev, PROVIDER_EV_LEG_STATUS, "answer-2", &c, "CAprospect");
+	ev.status = CALL_IN_PROGRESS;
+	deliver(&ev, c.id, &r);
+	tu_sql_exec("UPDATE calls SET answered_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-25 seconds') "
+	    "WHERE status = 'in-progress'");
+	event(&ev, PROVIDER_EV_LEG_STATUS, "hangup-2", &c, "CAprospect");
+	ev.status = CALL_COMPLETED;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_true(c.duration_s >= 25 && c.duration_s <= 27); /* answer to hang-up */
+}
+
 static void
 test_hook_url(void **state)
 {
@@ -430,6 +482,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_webhook_operator_first_then_prospect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_dial_failure_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_conference_end_before_dial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_endings_without_durations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hook_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue_calls_are_asked_then_given_up, setup, teardown),
 	};
