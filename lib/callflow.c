@@ -311,7 +311,13 @@ on_operator_connect(const struct provider *p, const struct provider_event *ev,
 	callflow_ref(c, &ref);
 	if ((err = callflow_hook_url(p, "conference-status", 0, conf_url, sizeof(conf_url))) != DL_OK)
 		return err;
-	return p->admit(ev, &ref, conf_url, reply);
+	if ((err = p->admit(ev, &ref, conf_url, reply)) != DL_OK)
+		return err;
+	/* A provider that makes the room here names it now: its events may
+	 * carry only that id. */
+	if (reply->conference_sid[0] != '\0' && c->conference_sid[0] == '\0')
+		return calls_set_conference_sid(c->id, reply->conference_sid);
+	return DL_OK;
 }
 
 /* Someone entered the room. The operator's leg is the signal to ring the
@@ -400,6 +406,8 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 		err = calls_get(hint, &c);
 	else if (ev->conference_name[0] != '\0')
 		err = calls_find_conference(ev->conference_name, &c);
+	else if (ev->conference_sid[0] != '\0')
+		err = calls_find_conference(ev->conference_sid, &c); /* events without our name */
 	else
 		err = DL_ERR_NOTFOUND;
 	if (err == DL_OK)

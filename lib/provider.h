@@ -87,6 +87,7 @@ struct provider_reply {
 	char content_type[48];       /* "" for no body (204) */
 	char body[2048];
 	size_t len;
+	char conference_sid[PROVIDER_SID_MAX]; /* a room admit made and named, or "" */
 };
 
 /* The operator's browser leg: what the voice SDK needs to connect. */
