@@ -75,10 +75,6 @@ handle(struct http_req *req)
 		snprintf(msg, sizeof(msg), "The provider \"%s\" is not configured: set %s.", name, missing);
 		http_send_error(req, 503, "provider_not_configured", msg, NULL);
 		return;
-	case DL_ERR_UNSUPPORTED:
-		snprintf(msg, sizeof(msg), "The provider \"%s\" is planned but not built yet.", name);
-		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
-		return;
 	default:
 		http_send_error(req, 404, "not_found", "No such resource.", NULL);
 		return;
@@ -126,7 +122,7 @@ handle(struct http_req *req)
 		return;
 	case DL_ERR_UNSUPPORTED:
 		http_send_error(req, 415, "unsupported_media_type",
-		    "This webhook takes application/x-www-form-urlencoded.", NULL);
+		    "This provider's webhooks come in another media type.", NULL);
 		return;
 	case DL_ERR_INVALID:
 		http_send_error(req, 400, "invalid_webhook",

@@ -313,10 +313,6 @@ app_provider(struct http_req *req, const char *name, const struct provider **p)
 	switch (provider_get(name, p, missing, sizeof(missing))) {
 	case DL_OK:
 		return 1;
-	case DL_ERR_UNSUPPORTED:
-		snprintf(msg, sizeof(msg), "The provider \"%s\" is planned but not built yet.", name);
-		http_send_error(req, 501, "provider_not_implemented", msg, NULL);
-		return 0;
 	case DL_ERR_CONFIG:
 		snprintf(msg, sizeof(msg), "The provider \"%s\" is not configured: set %s.", name, missing);
 		http_send_error(req, 503, "provider_not_configured", msg, NULL);

@@ -67,7 +67,7 @@ int app_path_id(const char *path, const char *prefix, long long *id);
 long app_limit(const char *key, long dflt);
 
 /* 1 with *p set to the provider called `name`; else 0, after sending why
- * not: 400 unsupported_provider, 501 provider_not_implemented, 503
+ * not: 400 unsupported_provider, 503
  * provider_not_configured naming the missing settings. */
 int app_provider(struct http_req *req, const char *name, const struct provider **p);
 /* The provider failed: 422 provider_rejected when it refused (its code

@@ -402,7 +402,10 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 
 	memset(reply, 0, sizeof(*reply));
 	memset(&c, 0, sizeof(c));
-	if (ev->type == PROVIDER_EV_LEG_STATUS && hint > 0)
+	/* Our own callback URL names the call: trust it first (a room the
+	 * prospect's leg made reports to that leg's URL, under an id we do
+	 * not know yet). */
+	if (hint > 0 && ev->type != PROVIDER_EV_OPERATOR_CONNECT)
 		err = calls_get(hint, &c);
 	else if (ev->conference_name[0] != '\0')
 		err = calls_find_conference(ev->conference_name, &c);
@@ -444,6 +447,21 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 	switch (ev->type) {
 	case PROVIDER_EV_PARTICIPANT_JOIN:
 		return on_join(p, ev, &c);
+	case PROVIDER_EV_PARTICIPANT_LEAVE:
+		/* The operator left a live call: nobody stays talking to an empty
+		 * room where the provider does not end it by itself. */
+		if (!call_status_final(c.status) && c.operator_call_sid[0] != '\0' &&
+		    strcmp(ev->call_sid, c.operator_call_sid) == 0 && c.call_sid[0] != '\0') {
+			struct provider_error perr;
+			struct provider_ref ref;
+
+			callflow_ref(&c, &ref);
+			memset(&perr, 0, sizeof(perr));
+			if (p->end(&ref, &perr) != DL_OK)
+				log_line("call=%lld provider=%s could not end after the operator left: %s",
+				    c.id, p->name, perr.code);
+		}
+		return DL_OK;
 	case PROVIDER_EV_CONFERENCE_END:
 		/* The operator left before the prospect was rung. */
 		if (c.status == CALL_QUEUED)

@@ -6,17 +6,15 @@
 
 extern const struct provider provider_sim;
 extern const struct provider provider_twilio;
+extern const struct provider provider_telnyx;
 
 /* Every implemented provider; the factory searches it by name. */
 static const struct provider *const providers[] = {
 	&provider_sim,
 	&provider_twilio,
+	&provider_telnyx,
 	NULL
 };
-
-/* Providers the design names that are still to be built: asking for one
- * is a clear 501, not an "unknown provider". */
-static const char *const planned[] = { "telnyx", NULL };
 
 const char *
 provider_default_name(void)
@@ -43,12 +41,8 @@ provider_get(const char *name, const struct provider **out, char *missing,
 	for (p = providers; *p != NULL; p++)
 		if (strcmp((*p)->name, name) == 0)
 			break;
-	if (*p == NULL) {
-		for (s = planned; *s != NULL; s++)
-			if (strcmp(*s, name) == 0)
-				return DL_ERR_UNSUPPORTED;
+	if (*p == NULL)
 		return DL_ERR_NOTFOUND;
-	}
 	for (s = (*p)->settings; s != NULL && *s != NULL; s++) {
 		if (config_get(*s) != NULL)
 			continue;

@@ -163,7 +163,6 @@ struct provider {
 
 /*
  * The provider called `name`. DL_ERR_NOTFOUND: no such provider.
- * DL_ERR_UNSUPPORTED: a provider we know of but do not implement yet.
  * DL_ERR_CONFIG: a required setting is missing; `missing` (may be NULL)
  * gets their names, comma-separated.
  */

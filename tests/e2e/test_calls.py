@@ -179,8 +179,9 @@ def test_bad_json_and_media_type(server):
 
 def test_providers(server):
     s, user = new_op(server)
-    assert_error(post(server, s, CALLS, {"to_phone": "+12025550106", "provider": "telnyx"}),
-                 501, "provider_not_implemented")
+    err = assert_error(post(server, s, CALLS, {"to_phone": "+12025550106", "provider": "telnyx"}),
+                       503, "provider_not_configured")
+    assert "TELNYX_API_KEY" in err["message"]
     assert_error(post(server, s, CALLS, {"to_phone": "+12025550106", "provider": "nope"}),
                  400, "unsupported_provider")
     assert server.db_scalar("SELECT COUNT(*) FROM calls WHERE operator_id = ?", user["id"]) == 0

@@ -138,7 +138,7 @@ def test_validation_and_auth(server):
                  400, "unsupported_provider")
     assert_error(server.api("POST", BASE + "initiate", json={"to_phone": TO,
                                                              "provider": "telnyx"}),
-                 501, "provider_not_implemented")
+                 503, "provider_not_configured")
     assert_error(server.api("POST", BASE + "control/mute", json={
         "conference_sid": "cd-x", "participant_sid": "CA1", "action": "shout"}), 422)
     assert_error(server.api("POST", BASE + "end"), 422)

@@ -304,7 +304,7 @@ def test_webhook_requests_that_are_not_events(tw, fake):
                       {"AccountSid": ACCOUNT_SID, "CallSid": OP_LEG, "CallStatus": "busy"})
     assert r["status"] == 400 and "invalid_parameter" in r["body"]
     assert_error(requests.post(tw.url("/api/v1/telnyx/events"), data="{}", timeout=30),
-                 501, "provider_not_implemented")
+                 503, "provider_not_configured")
     assert_error(requests.post(tw.url("/api/v1/twilio/voice"), data="x" * (70 * 1024),
                                headers={"Content-Type": "application/x-www-form-urlencoded"},
                                timeout=30), 413)

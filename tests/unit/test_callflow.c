@@ -287,6 +287,11 @@ test_webhook_operator_first_then_prospect(void **state)
 	deliver(&ev, c.id, &r);
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_int_equal(c.status, CALL_IN_PROGRESS);
+	/* The operator leaves: the room is ended for the prospect too. */
+	assert_int_equal(stub_ends, 0);
+	event(&ev, PROVIDER_EV_PARTICIPANT_LEAVE, "leave-op", &c, "CAop");
+	deliver(&ev, 0, &r);
+	assert_int_equal(stub_ends, 1);
 	event(&ev, PROVIDER_EV_LEG_STATUS, "call:completed", &c, "CAprospect");
 	ev.status = CALL_COMPLETED;
 	ev.duration_s = 42;
@@ -295,7 +300,7 @@ test_webhook_operator_first_then_prospect(void **state)
 	assert_int_equal(c.status, CALL_COMPLETED);
 	assert_int_equal(c.duration_s, 42);
 	/* Every distinct event kept once, repeats not again. */
-	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events"), 9);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events"), 10);
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 1);
 	/* Over: even the owner's leg is refused now. */
 	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAlate", &c, "CAlate");

@@ -26,8 +26,9 @@ test_factory(void **state)
 	assert_non_null(p);
 	assert_string_equal(p->name, "sim");
 	assert_true(p->simulated);
-	assert_int_equal(provider_get("telnyx", &p, missing, sizeof(missing)), DL_ERR_UNSUPPORTED);
+	assert_int_equal(provider_get("telnyx", &p, missing, sizeof(missing)), DL_ERR_CONFIG);
 	assert_null(p);
+	assert_non_null(strstr(missing, "TELNYX_API_KEY"));
 	assert_int_equal(provider_get("twillio", &p, missing, sizeof(missing)), DL_ERR_NOTFOUND);
 	assert_int_equal(provider_get("SIM", &p, NULL, 0), DL_ERR_NOTFOUND);
 	assert_int_equal(provider_get(NULL, &p, NULL, 0), DL_ERR_NOTFOUND);

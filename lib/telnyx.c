@@ -1,0 +1,1158 @@
+/*
+ * telnyx: the Telnyx provider, over Call Control API v2 with libcurl.
+ *
+ * Structured like twilio.c: one curl easy handle per process, made on
+ * first use and kept (FastCGI processes live for many requests); JSON
+ * bodies built with cJSON; Bearer authentication. A Telnyx error body
+ * ({"errors": [{code, title, detail}]}) becomes struct provider_error.
+ *
+ * Only requests a repeat cannot hurt are retried (GETs and absolute
+ * actions: mute, hold, join, hangup, a login token); dialing, answering,
+ * rejecting and creating a conference never are, and go through a body
+ * reader that cannot rewind, so libcurl cannot resend them on its own
+ * either. A second POST /calls would ring the prospect twice.
+ *
+ * Webhooks are signed with Ed25519 over "{telnyx-timestamp}|{raw body}";
+ * the key is TELNYX_PUBLIC_KEY (base64 of the raw 32-byte key).
+ * Secrets (the API key) and tokens are never logged.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <cJSON.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "provider.h"
+#include "secure.h"
+
+#define TX_DEFAULT_BASE "https://api.telnyx.com/v2"
+#define TX_TOKEN_TTL (24L * 3600L) /* a login token's life when its exp is unreadable */
+#define TX_ATTEMPTS 3          /* at most, for requests that may be repeated */
+#define TX_BACKOFF_MS 200L     /* first pause; doubles each attempt */
+#define TX_RETRY_AFTER_MAX 5L  /* seconds: never stall a request longer */
+#define TX_BODY_MAX (256 * 1024)
+#define TX_URL_MAX 768
+#define TX_DIAL_TIMEOUT 30L
+#define TX_IDLE_MAX 30L        /* seconds a kept connection may idle and be reused */
+#define TX_SIG_SKEW 300LL      /* seconds a webhook's timestamp may be off (replay) */
+
+static const char *const telnyx_settings[] = {
+	"TELNYX_API_KEY", "TELNYX_CONNECTION_ID", "TELNYX_CALLER_ID",
+	"TELNYX_CREDENTIAL_ID", "TELNYX_PUBLIC_KEY", "DIALER_PUBLIC_URL", NULL
+};
+
+/* The process's one handle; NULL until the first request. */
+static CURL *tx_curl;
+
+/* A growing byte buffer, for answers. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+
+static int
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *s;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		if ((s = realloc(b->s, cap)) == NULL)
+			return 0;
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 1;
+}
+
+static void
+buf_free(struct buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+/* Telnyx ids go into URL paths: call_control_ids ("v3:" + base64url),
+ * UUIDs and credential ids. Only these characters may. */
+static int
+id_ok(const char *id)
+{
+	const char *p;
+
+	if (id == NULL || *id == '\0' || strlen(id) >= PROVIDER_SID_MAX)
+		return 0;
+	for (p = id; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == ':'))
+			return 0;
+	return 1;
+}
+
+static void
+set_perr(struct provider_error *perr, int status, const char *code, const char *msg)
+{
+	perr->reason[0] = '\0';
+	perr->http_status = status;
+	snprintf(perr->code, sizeof(perr->code), "%s", code);
+	snprintf(perr->message, sizeof(perr->message), "%s", msg);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (n != 0 && size > TX_BODY_MAX / n)
+		return 0;
+	if (b->len + size * n > TX_BODY_MAX || !buf_add(b, p, size * n))
+		return 0; /* curl reports a write error: the answer is not ours */
+	return size * n;
+}
+
+static CURL *
+handle(void)
+{
+	if (tx_curl == NULL) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		tx_curl = curl_easy_init();
+	}
+	return tx_curl;
+}
+
+/* Pause before retry `attempt` (1-based): exponential with full jitter, or
+ * the server's Retry-After when it gave one (capped). */
+static void
+backoff(int attempt, long retry_after)
+{
+	long ms = TX_BACKOFF_MS << (attempt - 1);
+	unsigned short r = 0;
+	struct timespec ts;
+
+	if (retry_after > 0)
+		ms = (retry_after > TX_RETRY_AFTER_MAX ? TX_RETRY_AFTER_MAX : retry_after) * 1000L;
+	else if (secure_random(&r, sizeof(r)) == DL_OK)
+		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* The first error of a Telnyx error answer ({"errors": [...]}) into *perr.
+ * 10016 on a 4xx is Call Control's "Phone number must be in +E164 format"
+ * (spec3.yml, invalid_phone_number_format); other APIs use 10016 for a
+ * 503, which says nothing about the number. */
+static void
+parse_error(long status, const struct buf *body, struct provider_error *perr)
+{
+	cJSON *j = body->s != NULL ? cJSON_Parse(body->s) : NULL;
+	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(j, "errors");
+	const cJSON *e = cJSON_IsArray(errs) ? cJSON_GetArrayItem(errs, 0) : NULL;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *title = cJSON_GetObjectItemCaseSensitive(e, "title");
+	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(e, "detail");
+	char c[32], msg[256];
+
+	if (cJSON_IsString(code) && code->valuestring[0] != '\0')
+		snprintf(c, sizeof(c), "%s", code->valuestring);
+	else if (cJSON_IsNumber(code))
+		snprintf(c, sizeof(c), "%.0f", code->valuedouble);
+	else
+		snprintf(c, sizeof(c), "http_%ld", status);
+	if (cJSON_IsString(title) && cJSON_IsString(detail))
+		snprintf(msg, sizeof(msg), "%s: %s", title->valuestring, detail->valuestring);
+	else if (cJSON_IsString(title))
+		snprintf(msg, sizeof(msg), "%s", title->valuestring);
+	else if (cJSON_IsString(detail))
+		snprintf(msg, sizeof(msg), "%s", detail->valuestring);
+	else
+		snprintf(msg, sizeof(msg), "Telnyx refused the request.");
+	set_perr(perr, (int)status, c, msg);
+	if (status >= 400 && status < 500 && strcmp(c, "10016") == 0)
+		snprintf(perr->reason, sizeof(perr->reason), "invalid_number");
+	cJSON_Delete(j);
+}
+
+/* A request body that can be read once and never rewound. */
+struct once {
+	const char *s;
+	size_t len, off;
+};
+
+static size_t
+read_once(char *dst, size_t size, size_t n, void *arg)
+{
+	struct once *o = arg;
+	size_t want = size * n, left = o->len - o->off;
+
+	if (want > left)
+		want = left;
+	memcpy(dst, o->s + o->off, want);
+	o->off += want;
+	return want;
+}
+
+/* libcurl rewinds only to send the body again: refuse, so it fails. */
+static int
+seek_never(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_FAIL;
+}
+
+/* The request headers: Bearer auth, and the body's type when there is one.
+ * Built per request (the key is a setting); freed by the caller. */
+static struct curl_slist *
+headers(int json)
+{
+	const char *key = config_get("TELNYX_API_KEY");
+	struct curl_slist *h = NULL, *t;
+	char *auth;
+	size_t n;
+
+	if (key == NULL)
+		return NULL;
+	n = strlen(key) + sizeof("Authorization: Bearer ");
+	if ((auth = malloc(n)) == NULL)
+		return NULL;
+	snprintf(auth, n, "Authorization: Bearer %s", key);
+	h = curl_slist_append(NULL, auth);
+	/* The key is a secret: gone from our own memory at once. */
+	OPENSSL_cleanse(auth, n);
+	free(auth);
+	if (h == NULL)
+		return NULL;
+	/* An empty "Expect:" so a body is never held back for 100-continue. */
+	if ((t = curl_slist_append(h, "Expect:")) == NULL ||
+	    (t = curl_slist_append(h, "Accept: application/json, text/plain")) == NULL ||
+	    (json && (t = curl_slist_append(h, "Content-Type: application/json")) == NULL)) {
+		curl_slist_free_all(h);
+		return NULL;
+	}
+	return h;
+}
+
+/*
+ * One request to Telnyx: GET when `method` is "GET", else a POST of
+ * `json` (NULL: no body at all). `path` follows the API base. Retried (at
+ * most TX_ATTEMPTS) only if `retry`. On DL_OK, *ans (if not NULL) holds the
+ * answer's bytes, for buf_free.
+ */
+static enum dl_err
+tx_request(const char *method, const char *path, const char *json, int retry,
+    struct buf *ans, struct provider_error *perr)
+{
+	const char *base = config_get("TELNYX_API_BASE");
+	long connect_s, total_s, status = 0;
+	char url[TX_URL_MAX];
+	struct buf body = { NULL, 0, 0 };
+	struct curl_slist *hdr;
+	enum dl_err err = DL_ERR_IO;
+	int get = strcmp(method, "GET") == 0;
+	struct once once;
+	CURL *h;
+	int attempt;
+
+	if (ans != NULL)
+		memset(ans, 0, sizeof(*ans));
+	if (base == NULL)
+		base = TX_DEFAULT_BASE;
+	if (config_get("TELNYX_API_KEY") == NULL ||
+	    config_get_long("TELNYX_CONNECT_TIMEOUT", 3, 1, 60, &connect_s) != DL_OK ||
+	    config_get_long("TELNYX_TIMEOUT", 10, 1, 300, &total_s) != DL_OK)
+		return DL_ERR_CONFIG;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url))
+		return DL_ERR_TOOBIG;
+	if ((h = handle()) == NULL)
+		return DL_ERR_NOMEM;
+	if ((hdr = headers(!get && json != NULL)) == NULL)
+		return DL_ERR_NOMEM;
+	for (attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
+		curl_off_t ra = -1;
+		size_t len = json != NULL ? strlen(json) : 0;
+		CURLcode rc;
+
+		buf_free(&body);
+		/* Reset keeps the connection cache and TLS sessions. */
+		curl_easy_reset(h);
+		if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, TX_IDLE_MAX) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
+		/* libcurl silently resends a request when a reused keep-alive
+		 * connection dies before the answer, even a POST Telnyx may
+		 * already have acted on. A request that must not repeat hands
+		 * libcurl its body through a reader that cannot rewind, so such
+		 * a resend fails (CURLE_SEND_FAIL_REWIND) instead of going out;
+		 * the connection itself is still reused. */
+		if (!get && !retry) {
+			once.s = json != NULL ? json : "";
+			once.len = len;
+			once.off = 0;
+			if (curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_once) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_READDATA, &once) != CURLE_OK ||
+			    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_never) != CURLE_OK) {
+				err = DL_ERR_NOMEM;
+				break;
+			}
+		} else if (!get &&
+		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, json != NULL ? json : "") != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len) != CURLE_OK)) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
+		rc = curl_easy_perform(h);
+		if (rc != CURLE_OK) {
+			char code[32];
+
+			snprintf(code, sizeof(code), "curl_%d", (int)rc);
+			set_perr(perr, 0, code, curl_easy_strerror(rc));
+			err = DL_ERR_IO;
+			if (!retry || attempt == TX_ATTEMPTS)
+				break;
+			backoff(attempt, 0);
+			continue;
+		}
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			err = DL_OK;
+			if (ans != NULL) {
+				*ans = body;
+				body.s = NULL;
+				body.len = body.cap = 0;
+			}
+			break;
+		}
+		parse_error(status, &body, perr);
+		if (status == 429 || status >= 500) {
+			err = DL_ERR_IO;
+			if (!retry || attempt == TX_ATTEMPTS)
+				break;
+			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+				ra = -1;
+			backoff(attempt, (long)ra);
+			continue;
+		}
+		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
+		break;
+	}
+	curl_slist_free_all(hdr);
+	buf_free(&body);
+	return err;
+}
+
+/* POST a cJSON body (deleted here) and parse the answer's "data" object
+ * into *data (if not NULL; for cJSON_Delete on *root). */
+static enum dl_err
+tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_error *perr)
+{
+	struct buf ans;
+	enum dl_err err;
+	char *json;
+
+	if (root != NULL)
+		*root = NULL;
+	if (req == NULL)
+		return DL_ERR_NOMEM;
+	json = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (json == NULL)
+		return DL_ERR_NOMEM;
+	err = tx_request("POST", path, json, retry, &ans, perr);
+	cJSON_free(json);
+	if (err != DL_OK)
+		return err;
+	if (root != NULL && (*root = cJSON_Parse(ans.s != NULL ? ans.s : "")) == NULL) {
+		set_perr(perr, 200, "malformed", "Telnyx's answer is not JSON.");
+		err = DL_ERR_IO;
+	}
+	buf_free(&ans);
+	return err;
+}
+
+/* "/" a "/" b ... printf'd into out; TOOBIG when it does not fit. */
+static enum dl_err
+tx_path(char *out, size_t outsz, const char *fmt, const char *a, const char *b)
+{
+	int n = b != NULL ? snprintf(out, outsz, fmt, a, b) : snprintf(out, outsz, fmt, a);
+
+	return n < 0 || (size_t)n >= outsz ? DL_ERR_TOOBIG : DL_OK;
+}
+
+/* A string member of data (an object inside root); NULL when absent. */
+static const char *
+data_str(const cJSON *root, const char *key)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Our call id as client_state: base64 of its decimal digits. */
+static int
+add_client_state(cJSON *o, long long call_id)
+{
+	char dec[24], b64[40];
+
+	if (call_id <= 0)
+		return 1;
+	snprintf(dec, sizeof(dec), "%lld", call_id);
+	if (secure_b64(dec, strlen(dec), b64, sizeof(b64)) != DL_OK)
+		return 0;
+	return cJSON_AddStringToObject(o, "client_state", b64) != NULL;
+}
+
+/* ---- join: a login token for @telnyx/webrtc --------------------------- */
+
+/* The "exp" claim of a JWT, or 0 when it cannot be read. Nothing is
+ * verified: the token is Telnyx's, we only learn when it ends. */
+static long long
+jwt_exp(const char *jwt)
+{
+	const char *p = strchr(jwt, '.'), *q;
+	unsigned char raw[1024];
+	char b64[1400];
+	size_t n, i, rawlen = 0;
+	long long exp = 0;
+	const cJSON *e;
+	cJSON *j;
+
+	if (p == NULL || (q = strchr(p + 1, '.')) == NULL)
+		return 0;
+	n = (size_t)(q - p - 1);
+	if (n == 0 || n + 4 >= sizeof(b64))
+		return 0;
+	for (i = 0; i < n; i++)
+		b64[i] = p[1 + i] == '-' ? '+' : p[1 + i] == '_' ? '/' : p[1 + i];
+	while (i % 4 != 0)
+		b64[i++] = '=';
+	b64[i] = '\0';
+	if (secure_b64_decode(b64, raw, sizeof(raw) - 1, &rawlen) != DL_OK)
+		return 0;
+	raw[rawlen] = '\0';
+	if ((j = cJSON_Parse((const char *)raw)) == NULL)
+		return 0;
+	e = cJSON_GetObjectItemCaseSensitive(j, "exp");
+	if (cJSON_IsNumber(e) && e->valuedouble > 0 && e->valuedouble < 1e12)
+		exp = (long long)e->valuedouble;
+	cJSON_Delete(j);
+	return exp;
+}
+
+static enum dl_err
+tx_join(const struct provider_ref *ref, const char *identity,
+    struct provider_join *out, struct provider_error *perr)
+{
+	const char *cred = config_get("TELNYX_CREDENTIAL_ID");
+	char path[TX_URL_MAX];
+	struct buf ans;
+	enum dl_err err;
+	long long now, exp;
+	size_t n;
+
+	if (identity == NULL || *identity == '\0' || strlen(identity) >= sizeof(out->identity))
+		return DL_ERR_INVALID;
+	if (!id_ok(cred))
+		return DL_ERR_CONFIG;
+	if ((err = tx_path(path, sizeof(path), "/telephony_credentials/%s/token", cred,
+	    NULL)) != DL_OK)
+		return err;
+	/* A repeat only makes another token: safe to retry. No body. */
+	if ((err = tx_request("POST", path, NULL, 1, &ans, perr)) != DL_OK)
+		return err;
+	n = ans.s != NULL ? strlen(ans.s) : 0;
+	while (n > 0 && (ans.s[n - 1] == '\n' || ans.s[n - 1] == '\r' || ans.s[n - 1] == ' '))
+		n--;
+	/* A JWT: three base64url parts, nothing else. */
+	if (n == 0 || n >= sizeof(out->token) || ans.len != strlen(ans.s) ||
+	    strspn(ans.s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.=") < n) {
+		set_perr(perr, 201, "malformed", "Telnyx's answer is not a login token.");
+		buf_free(&ans);
+		return DL_ERR_IO;
+	}
+	memcpy(out->token, ans.s, n);
+	out->token[n] = '\0';
+	buf_free(&ans);
+	memcpy(out->identity, identity, strlen(identity) + 1);
+	now = ref != NULL && ref->now_unix > 0 ? ref->now_unix : (long long)time(NULL);
+	exp = jwt_exp(out->token);
+	out->expires_at = exp > 0 ? exp : now + TX_TOKEN_TTL;
+	out->edge[0] = '\0';
+	return DL_OK;
+}
+
+/* ---- dial ------------------------------------------------------------- */
+
+static enum dl_err
+tx_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
+    struct provider_error *perr)
+{
+	const char *from = d->from != NULL && *d->from ? d->from : config_get("TELNYX_CALLER_ID");
+	const char *conn = config_get("TELNYX_CONNECTION_ID");
+	const char *ccid;
+	cJSON *req, *ans = NULL;
+	enum dl_err err;
+	int ok;
+
+	leg[0] = '\0';
+	if (from == NULL || conn == NULL)
+		return DL_ERR_CONFIG;
+	if (d->to == NULL || *d->to == '\0')
+		return DL_ERR_INVALID;
+	/* The seed's order: the room is made when this leg answers (answered),
+	 * under our name. */
+	if (d->prospect_first && (d->ref.conference_name == NULL || *d->ref.conference_name == '\0'))
+		return DL_ERR_INVALID;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	ok = cJSON_AddStringToObject(req, "connection_id", conn) != NULL &&
+	    cJSON_AddStringToObject(req, "to", d->to) != NULL &&
+	    cJSON_AddStringToObject(req, "from", from) != NULL &&
+	    add_client_state(req, d->ref.call_id) &&
+	    cJSON_AddNumberToObject(req, "timeout_secs",
+	    (double)(d->timeout_s > 0 ? d->timeout_s : TX_DIAL_TIMEOUT)) != NULL;
+	if (ok && d->status_url != NULL && *d->status_url)
+		ok = cJSON_AddStringToObject(req, "webhook_url", d->status_url) != NULL &&
+		    cJSON_AddStringToObject(req, "webhook_url_method", "POST") != NULL;
+	if (ok && d->machine_detection)
+		ok = cJSON_AddStringToObject(req, "answering_machine_detection", "detect") != NULL;
+	/* CallRequest.record has one value: from the answer, the prospect's leg. */
+	if (ok && d->record)
+		ok = cJSON_AddStringToObject(req, "record", "record-from-answer") != NULL;
+	if (!ok) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	/* Never retried: the request may have reached Telnyx and rung. */
+	if ((err = tx_post("/calls", req, 0, &ans, perr)) != DL_OK)
+		return err;
+	ccid = data_str(ans, "call_control_id");
+	if (!id_ok(ccid)) {
+		set_perr(perr, 200, "malformed", "Telnyx's answer has no call_control_id.");
+		cJSON_Delete(ans);
+		return DL_ERR_IO;
+	}
+	memcpy(leg, ccid, strlen(ccid) + 1);
+	cJSON_Delete(ans);
+	return DL_OK;
+}
+
+/* ---- conference actions ----------------------------------------------- */
+
+/* POST /conferences/{conf}/actions/{action} {call_control_ids: [leg]}:
+ * absolute, safe to repeat. */
+static enum dl_err
+conf_action(const char *conf, const char *action, const char *leg,
+    struct provider_error *perr)
+{
+	char path[TX_URL_MAX];
+	cJSON *req, *ids;
+	enum dl_err err;
+
+	if (!id_ok(conf) || !id_ok(leg))
+		return DL_ERR_INVALID;
+	if ((err = tx_path(path, sizeof(path), "/conferences/%s/actions/%s", conf,
+	    action)) != DL_OK)
+		return err;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	if ((ids = cJSON_AddArrayToObject(req, "call_control_ids")) == NULL ||
+	    !cJSON_AddItemToArray(ids, cJSON_CreateString(leg))) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	return tx_post(path, req, 1, NULL, perr);
+}
+
+static enum dl_err
+tx_mute(const struct provider_ref *ref, enum provider_party who, int muted,
+    struct provider_error *perr)
+{
+	return conf_action(ref->conference_sid, muted ? "mute" : "unmute",
+	    who == PROVIDER_OPERATOR ? ref->operator_call_sid : ref->call_sid, perr);
+}
+
+static enum dl_err
+tx_hold(const struct provider_ref *ref, int hold, struct provider_error *perr)
+{
+	return conf_action(ref->conference_sid, hold ? "hold" : "unhold", ref->call_sid, perr);
+}
+
+/* ---- end ---------------------------------------------------------------- */
+
+/* A refusal that says the leg is already gone: 90018 "Call has already
+ * ended", or 90015 "Invalid Call Control ID" (Telnyx forgets ended calls). */
+static int
+already_gone(const struct provider_error *perr)
+{
+	return perr->http_status == 422 &&
+	    (strcmp(perr->code, "90018") == 0 || strcmp(perr->code, "90015") == 0);
+}
+
+static enum dl_err
+hangup(const char *ccid, struct provider_error *perr)
+{
+	char path[TX_URL_MAX];
+	struct provider_error mine;
+	enum dl_err err;
+	cJSON *req;
+
+	if ((err = tx_path(path, sizeof(path), "/calls/%s/actions/hangup", ccid, NULL)) != DL_OK)
+		return err;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	memset(&mine, 0, sizeof(mine));
+	err = tx_post(path, req, 1, NULL, &mine);
+	if (err == DL_ERR_INVALID && already_gone(&mine))
+		return DL_OK;
+	if (err != DL_OK)
+		*perr = mine;
+	return err;
+}
+
+/* Hang up every leg we know of; the room ends with its last participant. */
+static enum dl_err
+tx_end(const struct provider_ref *ref, struct provider_error *perr)
+{
+	const char *legs[2];
+	enum dl_err err = DL_OK, e;
+	int i, n = 0;
+
+	if (ref->call_sid != NULL)
+		legs[n++] = ref->call_sid;
+	if (ref->operator_call_sid != NULL &&
+	    (ref->call_sid == NULL || strcmp(ref->call_sid, ref->operator_call_sid) != 0))
+		legs[n++] = ref->operator_call_sid;
+	if (n == 0)
+		return DL_ERR_INVALID;
+	for (i = 0; i < n; i++)
+		if (!id_ok(legs[i]))
+			return DL_ERR_INVALID;
+	/* Each leg is tried, whatever became of the other. */
+	for (i = 0; i < n; i++)
+		if ((e = hangup(legs[i], perr)) != DL_OK && err == DL_OK)
+			err = e;
+	return err;
+}
+
+/* ---- status --------------------------------------------------------------- */
+
+/*
+ * GET /calls/{prospect's leg}. A Call tells whether it is alive and its
+ * call_duration (seconds since the answer; 0 before one). So: alive with
+ * talk time → in-progress, alive without → ringing; over → completed, with
+ * its call_duration when there was talk time (else -1). Busy, no-answer
+ * and the like come only from the call.hangup webhook's hangup_cause.
+ */
+static enum dl_err
+tx_status(const struct provider_ref *ref, struct provider_status *out,
+    struct provider_error *perr)
+{
+	const cJSON *data, *alive, *dur;
+	char path[TX_URL_MAX];
+	struct buf ans;
+	enum dl_err err;
+	long talked = -1;
+	cJSON *j;
+
+	if (!id_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if ((err = tx_path(path, sizeof(path), "/calls/%s", ref->call_sid, NULL)) != DL_OK)
+		return err;
+	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
+		return err;
+	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
+	buf_free(&ans);
+	data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	alive = cJSON_GetObjectItemCaseSensitive(data, "is_alive");
+	dur = cJSON_GetObjectItemCaseSensitive(data, "call_duration");
+	if (!cJSON_IsBool(alive)) {
+		set_perr(perr, 200, "malformed", "Telnyx's answer has no is_alive.");
+		cJSON_Delete(j);
+		return DL_ERR_IO;
+	}
+	if (cJSON_IsNumber(dur) && dur->valuedouble > 0 && dur->valuedouble < 1e9)
+		talked = (long)dur->valuedouble;
+	if (cJSON_IsTrue(alive)) {
+		out->status = talked > 0 ? CALL_IN_PROGRESS : CALL_RINGING;
+		out->duration_s = talked;
+	} else {
+		out->status = CALL_COMPLETED;
+		out->duration_s = talked;
+	}
+	cJSON_Delete(j);
+	return DL_OK;
+}
+
+/* ---- webhooks ------------------------------------------------------------- */
+
+/* The Ed25519 check: base64 signature over "{timestamp}|{body}" with the
+ * configured public key, and the timestamp within TX_SIG_SKEW of now.
+ * DL_ERR_CONFIG when our own key is unusable; DL_ERR_AUTH otherwise. */
+static enum dl_err
+verify(const struct provider_webhook *in)
+{
+	const char *keyb64 = config_get("TELNYX_PUBLIC_KEY");
+	const char *sig = in->header(in->header_arg, "telnyx-signature-ed25519");
+	const char *ts = in->header(in->header_arg, "telnyx-timestamp");
+	unsigned char key[64], raw[128];
+	size_t keylen = 0, rawlen = 0, tslen, msglen;
+	long long t, now = in->now_unix > 0 ? in->now_unix : (long long)time(NULL);
+	enum dl_err err = DL_ERR_AUTH;
+	EVP_PKEY *pkey;
+	EVP_MD_CTX *md;
+	char *msg, *end;
+
+	if (keyb64 == NULL || secure_b64_decode(keyb64, key, sizeof(key), &keylen) != DL_OK ||
+	    keylen != 32)
+		return DL_ERR_CONFIG;
+	if (sig == NULL || ts == NULL)
+		return DL_ERR_AUTH;
+	/* Unix seconds: digits only, near now. */
+	tslen = strlen(ts);
+	if (tslen == 0 || tslen > 12 || strspn(ts, "0123456789") != tslen)
+		return DL_ERR_AUTH;
+	errno = 0;
+	t = strtoll(ts, &end, 10);
+	if (errno != 0 || *end != '\0' || t < now - TX_SIG_SKEW || t > now + TX_SIG_SKEW)
+		return DL_ERR_AUTH;
+	if (strlen(sig) > 120 || secure_b64_decode(sig, raw, sizeof(raw), &rawlen) != DL_OK ||
+	    rawlen != 64)
+		return DL_ERR_AUTH;
+	if (in->bodylen > (size_t)-1 - tslen - 2)
+		return DL_ERR_TOOBIG;
+	msglen = tslen + 1 + in->bodylen;
+	if ((msg = malloc(msglen + 1)) == NULL)
+		return DL_ERR_NOMEM;
+	memcpy(msg, ts, tslen);
+	msg[tslen] = '|';
+	if (in->bodylen > 0)
+		memcpy(msg + tslen + 1, in->body, in->bodylen);
+	msg[msglen] = '\0';
+	if ((pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, key, 32)) == NULL) {
+		free(msg);
+		return DL_ERR_CONFIG;
+	}
+	if ((md = EVP_MD_CTX_new()) == NULL) {
+		err = DL_ERR_NOMEM;
+	} else if (EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey) != 1) {
+		err = DL_ERR_CRYPTO;
+	} else {
+		/* Ed25519 is one-shot: the whole message at once. */
+		err = EVP_DigestVerify(md, raw, rawlen, (const unsigned char *)msg, msglen) == 1 ?
+		    DL_OK : DL_ERR_AUTH;
+	}
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pkey);
+	free(msg);
+	return err;
+}
+
+/* A string member of o; NULL when absent or not a string. */
+static const char *
+str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Copy an id member into a fixed buffer; 0 when absent or not an id. */
+static int
+take_id(const cJSON *o, const char *key, char *out, size_t outsz)
+{
+	const char *v = str_of(o, key);
+
+	out[0] = '\0';
+	if (!id_ok(v) || strlen(v) >= outsz)
+		return 0;
+	memcpy(out, v, strlen(v) + 1);
+	return 1;
+}
+
+/* Our conference names: "cd-" + letters, digits, '-' or '_'. */
+static int
+conf_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 4 || n >= sizeof(((struct provider_event *)0)->conference_name) ||
+	    strncmp(s, "cd-", 3) != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* The browser leg names our room in a custom SIP header "X-Conference",
+ * or as the user part of its "to" (sip:cd-...@...). "" when neither. */
+static void
+leg_conference(const cJSON *payload, char *out, size_t outsz)
+{
+	const cJSON *hs = cJSON_GetObjectItemCaseSensitive(payload, "custom_headers"), *h;
+	const cJSON *list = cJSON_IsArray(hs) ? hs : NULL;
+	const char *to = str_of(payload, "to"), *user, *at;
+
+	out[0] = '\0';
+	cJSON_ArrayForEach(h, list) {
+		const char *name = str_of(h, "name"), *value = str_of(h, "value");
+
+		if (name != NULL && value != NULL && strcasecmp(name, "X-Conference") == 0 &&
+		    conf_name_ok(value, strlen(value)) && strlen(value) < outsz) {
+			memcpy(out, value, strlen(value) + 1);
+			return;
+		}
+	}
+	if (to == NULL)
+		return;
+	user = strncmp(to, "sips:", 5) == 0 ? to + 5 : strncmp(to, "sip:", 4) == 0 ? to + 4 : to;
+	at = strchr(user, '@');
+	if (conf_name_ok(user, at != NULL ? (size_t)(at - user) : strlen(user)) &&
+	    (at != NULL ? (size_t)(at - user) : strlen(user)) < outsz) {
+		size_t n = at != NULL ? (size_t)(at - user) : strlen(user);
+
+		memcpy(out, user, n);
+		out[n] = '\0';
+	}
+}
+
+/* The end of a leg in our words, from call.hangup's hangup_cause. */
+static enum call_status
+hangup_status(const char *cause)
+{
+	if (cause == NULL)
+		return CALL_FAILED;
+	if (strcmp(cause, "normal_clearing") == 0 || strcmp(cause, "time_limit") == 0)
+		return CALL_COMPLETED; /* callflow: never answered → canceled */
+	if (strcmp(cause, "user_busy") == 0 || strcmp(cause, "call_rejected") == 0)
+		return CALL_BUSY;
+	if (strcmp(cause, "timeout") == 0 || strcmp(cause, "no_answer") == 0)
+		return CALL_NO_ANSWER;
+	if (strcmp(cause, "originator_cancel") == 0)
+		return CALL_CANCELED; /* we hung up before an answer */
+	return CALL_FAILED;
+}
+
+static enum dl_err
+read_call_event(const char *type, const cJSON *payload, struct provider_event *ev)
+{
+	const char *dir = str_of(payload, "direction");
+
+	if (!take_id(payload, "call_control_id", ev->call_sid, sizeof(ev->call_sid)))
+		return DL_ERR_INVALID;
+	if (strcmp(type, "call.initiated") == 0) {
+		if (dir != NULL && strcmp(dir, "incoming") == 0) {
+			/* The operator's browser leg; the conference name is the proof. */
+			ev->type = PROVIDER_EV_OPERATOR_CONNECT;
+			leg_conference(payload, ev->conference_name, sizeof(ev->conference_name));
+			return DL_OK;
+		}
+		ev->type = PROVIDER_EV_LEG_STATUS;
+		ev->status = CALL_INITIATED;
+	} else if (strcmp(type, "call.answered") == 0) {
+		ev->type = PROVIDER_EV_LEG_STATUS;
+		ev->status = CALL_IN_PROGRESS;
+	} else {
+		ev->type = PROVIDER_EV_LEG_STATUS;
+		ev->status = hangup_status(str_of(payload, "hangup_cause"));
+	}
+	return DL_OK;
+}
+
+static enum dl_err
+read_conference_event(const char *type, const cJSON *payload, struct provider_event *ev)
+{
+	static const struct {
+		const char *word;
+		enum provider_event_type type;
+	} words[] = {
+		{ "conference.created", PROVIDER_EV_CONFERENCE_START },
+		{ "conference.ended", PROVIDER_EV_CONFERENCE_END },
+		{ "conference.participant.joined", PROVIDER_EV_PARTICIPANT_JOIN },
+		{ "conference.participant.left", PROVIDER_EV_PARTICIPANT_LEAVE },
+	};
+	const char *name = str_of(payload, "name");
+	size_t i;
+
+	ev->type = PROVIDER_EV_IGNORED;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(type, words[i].word) == 0)
+			ev->type = words[i].type;
+	if (ev->type == PROVIDER_EV_IGNORED)
+		return DL_OK; /* playback, speak, recording, floor changes ... */
+	if (!take_id(payload, "conference_id", ev->conference_sid, sizeof(ev->conference_sid)))
+		return DL_ERR_INVALID;
+	if ((ev->type == PROVIDER_EV_PARTICIPANT_JOIN || ev->type == PROVIDER_EV_PARTICIPANT_LEAVE) &&
+	    !take_id(payload, "call_control_id", ev->call_sid, sizeof(ev->call_sid)))
+		return DL_ERR_INVALID;
+	/* Not sent by Telnyx today; the caller finds the call by conference_sid. */
+	if (name != NULL && conf_name_ok(name, strlen(name)))
+		memcpy(ev->conference_name, name, strlen(name) + 1);
+	return DL_OK;
+}
+
+static enum dl_err
+tx_webhook(const struct provider_webhook *in, struct provider_event *ev)
+{
+	const cJSON *data, *payload;
+	const char *type, *id;
+	enum dl_err err;
+	cJSON *j;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->duration_s = -1;
+	if (strcmp(in->kind, "events") != 0 && strcmp(in->kind, "call-status") != 0 &&
+	    strcmp(in->kind, "conference-status") != 0)
+		return DL_ERR_NOTFOUND;
+	if (in->media_type == NULL || strcmp(in->media_type, "application/json") != 0)
+		return DL_ERR_UNSUPPORTED;
+	if ((err = verify(in)) != DL_OK)
+		return err;
+	/* Signed by Telnyx: from here on a bad body is malformed, not forged. */
+	if ((j = cJSON_ParseWithLength(in->body, in->bodylen)) == NULL)
+		return DL_ERR_INVALID;
+	data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	payload = cJSON_GetObjectItemCaseSensitive(data, "payload");
+	type = str_of(data, "event_type");
+	id = str_of(data, "id");
+	if (type == NULL || *type == '\0' || id == NULL || !id_ok(id) ||
+	    (payload != NULL && !cJSON_IsObject(payload))) {
+		cJSON_Delete(j);
+		return DL_ERR_INVALID;
+	}
+	snprintf(ev->key, sizeof(ev->key), "telnyx:%s", id);
+	snprintf(ev->name, sizeof(ev->name), "%s", type);
+	if (strcmp(type, "call.initiated") == 0 || strcmp(type, "call.answered") == 0 ||
+	    strcmp(type, "call.hangup") == 0)
+		err = read_call_event(type, payload, ev);
+	else if (strncmp(type, "conference.", 11) == 0)
+		err = read_conference_event(type, payload, ev);
+	else
+		err = DL_OK; /* call.machine.detection.ended and the rest: IGNORED */
+	cJSON_Delete(j);
+	if (err != DL_OK) {
+		memset(ev, 0, sizeof(*ev));
+		ev->duration_s = -1;
+	}
+	return err;
+}
+
+/* ---- admit and answered: the room ------------------------------------------ */
+
+/* The id of the live conference called `name`, for a repeat of a create
+ * that already happened. */
+static enum dl_err
+find_conference(const char *name, char out[PROVIDER_SID_MAX], struct provider_error *perr)
+{
+	char path[TX_URL_MAX];
+	const cJSON *data, *first, *id;
+	struct buf ans;
+	enum dl_err err;
+	cJSON *j;
+
+	if ((err = tx_path(path, sizeof(path),
+	    "/conferences?filter%%5Bname%%5D=%s&filter%%5Bstatus%%5D=in_progress", name,
+	    NULL)) != DL_OK)
+		return err;
+	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
+		return err;
+	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
+	buf_free(&ans);
+	data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	first = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, 0) : NULL;
+	id = cJSON_GetObjectItemCaseSensitive(first, "id");
+	err = DL_ERR_NOTFOUND;
+	if (cJSON_IsString(id) && id_ok(id->valuestring)) {
+		memcpy(out, id->valuestring, strlen(id->valuestring) + 1);
+		err = DL_OK;
+	}
+	cJSON_Delete(j);
+	return err;
+}
+
+/* POST /conferences with `leg` (answered) as its first participant, under
+ * our name, no beeps. Never retried (a repeat is a name conflict); a 90033
+ * conflict (a delivery repeated after the room was made) finds the room. */
+static enum dl_err
+create_conference(const char *leg, const char *name, long long call_id,
+    char out[PROVIDER_SID_MAX], struct provider_error *perr)
+{
+	const char *id;
+	cJSON *req, *ans = NULL;
+	enum dl_err err;
+
+	out[0] = '\0';
+	if (!id_ok(leg) || name == NULL || !conf_name_ok(name, strlen(name)))
+		return DL_ERR_INVALID;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	if (cJSON_AddStringToObject(req, "call_control_id", leg) == NULL ||
+	    cJSON_AddStringToObject(req, "name", name) == NULL ||
+	    cJSON_AddStringToObject(req, "beep_enabled", "never") == NULL ||
+	    cJSON_AddBoolToObject(req, "start_conference_on_create", 1) == NULL ||
+	    !add_client_state(req, call_id)) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	err = tx_post("/conferences", req, 0, &ans, perr);
+	if (err == DL_ERR_INVALID && perr->http_status == 422 && strcmp(perr->code, "90033") == 0)
+		return find_conference(name, out, perr);
+	if (err != DL_OK)
+		return err;
+	id = data_str(ans, "id");
+	if (!id_ok(id)) {
+		set_perr(perr, 200, "malformed", "Telnyx's answer has no conference id.");
+		cJSON_Delete(ans);
+		return DL_ERR_IO;
+	}
+	memcpy(out, id, strlen(id) + 1);
+	cJSON_Delete(ans);
+	return DL_OK;
+}
+
+/* A call action that is not repeated by us (answer, reject). */
+static enum dl_err
+call_action(const char *ccid, const char *action, cJSON *req, struct provider_error *perr)
+{
+	char path[TX_URL_MAX];
+	enum dl_err err;
+
+	if (!id_ok(ccid)) {
+		cJSON_Delete(req);
+		return DL_ERR_INVALID;
+	}
+	if ((err = tx_path(path, sizeof(path), "/calls/%s/actions/%s", ccid, action)) != DL_OK) {
+		cJSON_Delete(req);
+		return err;
+	}
+	return tx_post(path, req, 0, NULL, perr);
+}
+
+/*
+ * The operator's browser leg (ev->call_sid) asked in. Refused: rejected
+ * (a leg gone already is as good). Admitted: answered (its later events,
+ * the room's included, go to conference_url) and made the first
+ * participant of a conference under our name; out->conference_sid names
+ * it. No body either way (204). A repeated delivery finds the leg
+ * answered (422, carried on) and the room made (found by name).
+ */
+static enum dl_err
+tx_admit(const struct provider_event *ev, const struct provider_ref *ref,
+    const char *conference_url, struct provider_reply *out)
+{
+	struct provider_error perr;
+	enum dl_err err;
+	cJSON *req;
+
+	out->content_type[0] = '\0';
+	out->body[0] = '\0';
+	out->len = 0;
+	out->conference_sid[0] = '\0';
+	memset(&perr, 0, sizeof(perr));
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	if (ref == NULL) {
+		if (cJSON_AddStringToObject(req, "cause", "CALL_REJECTED") == NULL) {
+			cJSON_Delete(req);
+			return DL_ERR_NOMEM;
+		}
+		err = call_action(ev->call_sid, "reject", req, &perr);
+		/* A 4xx: the leg is gone or answered elsewhere; nothing to undo. */
+		return err == DL_ERR_INVALID && perr.http_status != 0 ? DL_OK : err;
+	}
+	if (!add_client_state(req, ref->call_id) ||
+	    (conference_url != NULL && *conference_url != '\0' &&
+	    (cJSON_AddStringToObject(req, "webhook_url", conference_url) == NULL ||
+	    cJSON_AddStringToObject(req, "webhook_url_method", "POST") == NULL))) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	err = call_action(ev->call_sid, "answer", req, &perr);
+	/* Already answered: an earlier delivery of this event did it. */
+	if (err == DL_ERR_INVALID && perr.http_status == 422 && strcmp(perr.code, "90018") == 0)
+		err = DL_OK;
+	if (err != DL_OK)
+		return err;
+	return create_conference(ev->call_sid, ref->conference_name, ref->call_id,
+	    out->conference_sid, &perr);
+}
+
+/* The prospect (ref->call_sid) answered: into the operator's room, which
+ * ends when they leave; in the seed's order (no room yet) their leg makes
+ * it. */
+static enum dl_err
+tx_answered(const struct provider_ref *ref, struct provider_error *perr)
+{
+	char path[TX_URL_MAX], made[PROVIDER_SID_MAX];
+	enum dl_err err;
+	cJSON *req;
+
+	if (!id_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if (ref->conference_sid == NULL)
+		return create_conference(ref->call_sid, ref->conference_name, ref->call_id, made,
+		    perr);
+	if (!id_ok(ref->conference_sid))
+		return DL_ERR_INVALID;
+	if ((err = tx_path(path, sizeof(path), "/conferences/%s/actions/join",
+	    ref->conference_sid, NULL)) != DL_OK)
+		return err;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	if (cJSON_AddStringToObject(req, "call_control_id", ref->call_sid) == NULL ||
+	    cJSON_AddBoolToObject(req, "end_conference_on_exit", 1) == NULL ||
+	    cJSON_AddStringToObject(req, "beep_enabled", "never") == NULL) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	/* Absolute (the leg is in the room): safe to repeat. */
+	return tx_post(path, req, 1, NULL, perr);
+}
+
+const struct provider provider_telnyx = {
+	"telnyx",
+	telnyx_settings,
+	0,          /* real calls */
+	0,          /* the unguessable conference name is the leg's proof */
+	tx_join,
+	tx_dial,
+	tx_mute,
+	tx_hold,
+	tx_end,
+	tx_status,
+	tx_webhook,
+	tx_admit,
+	tx_answered,
+};

@@ -1,0 +1,174 @@
+"""The Telnyx provider end to end through the real Apache, against the
+stateful fake Telnyx (tests/fake/fake_telnyx.py), whose webhooks are signed
+with its own Ed25519 key (python3-cryptography): an implementation
+independent of our OpenSSL check.
+
+Operator first, as with Twilio: the browser's leg arrives as call.initiated
+(incoming, naming our conference in an X-Conference header); we answer it
+and make the conference with it; its participant.joined makes us dial the
+prospect; the prospect's call.answered makes us join them in.
+"""
+import os
+import sys
+import time
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "fake"))
+
+from conftest import assert_error  # noqa: E402
+from fake_telnyx import FakeTelnyx  # noqa: E402
+
+API_KEY = "KEYfake0123456789abcdef0123456789"
+CONNECTION_ID = "1494404757140276705"
+CREDENTIAL_ID = "c215ade3-0d39-418e-94be-c5f780760199"
+CALLER_ID = "+15005550006"
+TO = "+12025550101"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    f = FakeTelnyx(API_KEY, CONNECTION_ID, CREDENTIAL_ID).start()
+    yield f
+    f.stop()
+
+
+def telnyx_env(fake):
+    return {
+        "DIALER_PROVIDER": "telnyx", "DIALER_MAX_ACTIVE_CALLS_PER_USER": "1000",
+        "TELNYX_API_KEY": API_KEY, "TELNYX_CONNECTION_ID": CONNECTION_ID,
+        "TELNYX_CALLER_ID": CALLER_ID, "TELNYX_CREDENTIAL_ID": CREDENTIAL_ID,
+        "TELNYX_PUBLIC_KEY": fake.public_key, "TELNYX_API_BASE": fake.url,
+    }
+
+
+@pytest.fixture(scope="module")
+def tx(fake):
+    from conftest import Server
+    srv = Server(telnyx_env(fake)).start()
+    yield srv
+    srv.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def clean(fake):
+    requests.post(fake.base_url + "/_fake/reset", timeout=10)
+
+
+def made(fake, method, suffix):
+    reqs = requests.get(fake.base_url + "/_fake/requests", timeout=10).json()
+    return [q for q in reqs if q["method"] == method and q["path"].endswith(suffix)]
+
+
+def browser_leg(fake):
+    r = requests.post(fake.base_url + "/_fake/calls", json={
+        "direction": "incoming", "from": "sip:operator@sip.telnyx.com",
+        "to": "sip:dialer@sip.telnyx.com"}, timeout=10)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    return body.get("call_control_id") or body["data"]["call_control_id"]
+
+
+def operator_joins(fake, srv, call):
+    """The browser's leg arrives, is answered, makes the room and joins it;
+    returns (operator leg, conference id)."""
+    leg = browser_leg(fake)
+    r = fake.send_event(srv.url("/api/v1/telnyx/events"), "call.initiated", call_control_id=leg,
+                        payload={"custom_headers": [{"name": "X-Conference",
+                                                     "value": call["conference_name"]}]})
+    assert r["status"] == 204, r
+    (ans,) = made(fake, "POST", "/calls/%s/actions/answer" % leg)
+    (mk,) = made(fake, "POST", "/conferences")
+    assert mk["json"]["call_control_id"] == leg and mk["json"]["name"] == call["conference_name"]
+    state = requests.get(fake.base_url + "/_fake/state", timeout=10).json()
+    confs = state["conferences"]
+    conf = (list(confs.values()) if isinstance(confs, dict) else confs)[0]["id"]
+    for ev in ("conference.created", "conference.participant.joined"):
+        r = fake.send_event(srv.url("/api/v1/telnyx/events"), ev, call_control_id=leg,
+                            conference_id=conf)
+        assert r["status"] == 204, r
+    return leg, conf
+
+
+def test_operator_first_then_prospect(tx, fake):
+    r = tx.api("POST", "/api/v1/calls", json={"to_phone": TO})
+    assert r.status_code == 201, r.text
+    call, token = r.json()["call"], r.json()["token"]
+    assert call["provider"] == "telnyx" and token["provider"] == "telnyx"
+    assert token["token"].count(".") == 2  # the credential's login JWT
+    assert made(fake, "POST", "/calls") == []  # nobody rung before the operator is in
+
+    leg, conf = operator_joins(fake, tx, call)
+    (dial,) = made(fake, "POST", "/calls")
+    body = dial["json"]
+    assert body["to"] == TO and body["from"] == CALLER_ID
+    assert body["connection_id"] == CONNECTION_ID
+    assert body["webhook_url"] == tx.url("/api/v1/telnyx/call-status?call=%d" % call["id"])
+    c = tx.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]
+    assert c["status"] == "initiated" and c["operator_call_sid"] == leg
+    assert c["conference_sid"] == conf
+    prospect = c["call_sid"]
+
+    hook = tx.url("/api/v1/telnyx/call-status?call=%d" % call["id"])
+    assert fake.send_event(hook, "call.answered", call_control_id=prospect)["status"] == 204
+    (j,) = made(fake, "POST", "/conferences/%s/actions/join" % conf)
+    assert j["json"]["call_control_id"] == prospect
+    c = tx.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]
+    assert c["status"] == "in-progress"
+
+    r = tx.api("POST", "/api/v1/calls/%d/mute" % call["id"],
+               json={"participant": "contact", "muted": True})
+    assert r.status_code == 200, r.text
+    (m,) = made(fake, "POST", "/conferences/%s/actions/mute" % conf)
+    assert m["json"]["call_control_ids"] == [prospect]
+    r = tx.api("POST", "/api/v1/calls/%d/hold" % call["id"], json={"hold": True})
+    assert r.status_code == 200, r.text
+    assert made(fake, "POST", "/conferences/%s/actions/hold" % conf)
+
+    time.sleep(1.1)
+    r = fake.send_event(hook, "call.hangup", call_control_id=prospect,
+                        payload={"hangup_cause": "normal_clearing"})
+    assert r["status"] == 204
+    c = tx.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]
+    assert c["status"] == "completed" and c["duration_s"] >= 1
+    # The same event again changes nothing and is kept once.
+    with tx.db() as db:
+        n = db.execute("SELECT COUNT(*) FROM call_events WHERE call_id = ?",
+                       (call["id"],)).fetchone()[0]
+    assert n >= 5
+
+
+def test_forged_tampered_and_stale_events_are_403(tx, fake):
+    call = tx.api("POST", "/api/v1/calls", json={"to_phone": TO}).json()["call"]
+    leg = browser_leg(fake)
+    ev = fake.build_event("call.initiated", call_control_id=leg, payload={
+        "custom_headers": [{"name": "X-Conference", "value": call["conference_name"]}]})
+    url = tx.url("/api/v1/telnyx/events")
+    for kw in ({"tamper": True}, {"wrong_key": True}, {"timestamp": int(time.time()) - 400}):
+        r = fake.callback(url, ev, **kw)
+        assert r["status"] == 403, (kw, r)
+    r = requests.post(url, json=ev, timeout=30)
+    assert_error(r, 403, "invalid_signature")
+    assert made(fake, "POST", "/calls/%s/actions/answer" % leg) == []
+    # An unknown conference: the leg is refused, nothing is made.
+    ev2 = fake.build_event("call.initiated", call_control_id=leg, payload={
+        "custom_headers": [{"name": "X-Conference", "value": "cd-nosuchroom"}]})
+    assert fake.callback(url, ev2)["status"] == 204
+    assert made(fake, "POST", "/conferences") == []
+    assert made(fake, "POST", "/calls/%s/actions/answer" % leg) == []
+
+
+def test_unanswered_hangup_is_no_answer_and_busy_is_busy(tx, fake):
+    for cause, want in (("timeout", "no-answer"), ("user_busy", "busy")):
+        requests.post(fake.base_url + "/_fake/reset", timeout=10)
+        call = tx.api("POST", "/api/v1/calls", json={"to_phone": TO}).json()["call"]
+        operator_joins(fake, tx, call)
+        prospect = tx.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]["call_sid"]
+        r = fake.send_event(tx.url("/api/v1/telnyx/call-status?call=%d" % call["id"]),
+                            "call.hangup", call_control_id=prospect,
+                            payload={"hangup_cause": cause})
+        assert r["status"] == 204
+        c = tx.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]
+        assert c["status"] == want, (cause, c)
