@@ -224,3 +224,28 @@ def test_every_request_we_make_passes_prism(tx, fake, prism):
         assert 200 <= r.status_code < 300, (q["method"], q["path"], q.get("body"), r.status_code,
                                             r.text[:600])
         assert "sl-violations" not in r.headers, (q["path"], r.headers["sl-violations"])
+
+
+def test_seed_initiate_rings_first_and_makes_the_room_on_answer(tx, fake):
+    r = tx.api("POST", "/aicallgo/api/v1/cold-call/initiate",
+               json={"to_phone": TO, "provider": "telnyx"})
+    assert r.status_code == 200, r.text
+    out = r.json()
+    (dial,) = made(fake, "POST", "/calls")
+    assert out["call_sid"] and out["status"] == "initiated" and out["provider"] == "telnyx"
+    hook = dial["json"]["webhook_url"]
+    assert hook.endswith("/api/v1/telnyx/call-status?call=%d" % out["call_id"])
+    assert fake.send_event(hook, "call.answered", call_control_id=out["call_sid"])["status"] == 204
+    (mk,) = made(fake, "POST", "/conferences")
+    assert mk["json"]["call_control_id"] == out["call_sid"]
+    assert mk["json"]["name"] == out["conference_id"]
+    state = requests.get(fake.base_url + "/_fake/state", timeout=10).json()
+    confs = state["conferences"]
+    conf = (list(confs.values()) if isinstance(confs, dict) else confs)[0]["id"]
+    # The room's events come to the prospect leg's URL, under an id we learn now.
+    r = fake.send_event(hook, "conference.created", call_control_id=out["call_sid"],
+                        conference_id=conf)
+    assert r["status"] == 204
+    r = tx.api("GET", "/aicallgo/api/v1/cold-call/status/" + conf)
+    assert r.status_code == 200, r.text
+    assert r.json()["conference_sid"] == conf and r.json()["status"] == "in-progress"
