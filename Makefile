@@ -51,7 +51,7 @@ TEST_PKGS = chromium
 
 # Browser libraries come from npm (package-lock.json), never a CDN: copied
 # into html/vendor/, which Apache serves and git ignores.
-VENDOR = html/vendor/twilio.min.js
+VENDOR = html/vendor/twilio.min.js html/vendor/telnyx-webrtc.js
 
 .PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help
 .DEFAULT_GOAL := all
@@ -76,6 +76,10 @@ test-deps: deps
 vendor: $(VENDOR)
 
 html/vendor/twilio.min.js: node_modules/@twilio/voice-sdk/dist/twilio.min.js
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+html/vendor/telnyx-webrtc.js: node_modules/@telnyx/webrtc/lib/bundle.js
 	@mkdir -p $(dir $@)
 	cp $< $@
 
