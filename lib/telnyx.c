@@ -1,9 +1,8 @@
 /*
  * telnyx: the Telnyx provider, over Call Control API v2 with libcurl.
  *
- * Structured like twilio.c: one curl easy handle per process, made on
- * first use and kept (FastCGI processes live for many requests); JSON
- * bodies built with cJSON; Bearer authentication. A Telnyx error body
+ * Requests go through lib/rest (the process's one kept curl handle, the
+ * retry rules); JSON bodies built with cJSON; Bearer authentication. A Telnyx error body
  * ({"errors": [{code, title, detail}]}) becomes struct provider_error.
  *
  * Only requests a repeat cannot hurt are retried (GETs and absolute
@@ -29,17 +28,13 @@
 
 #include "config.h"
 #include "provider.h"
+#include "rest.h"
 #include "secure.h"
 
 #define TX_DEFAULT_BASE "https://api.telnyx.com/v2"
 #define TX_TOKEN_TTL (24L * 3600L) /* a login token's life when its exp is unreadable */
-#define TX_ATTEMPTS 3          /* at most, for requests that may be repeated */
-#define TX_BACKOFF_MS 200L     /* first pause; doubles each attempt */
-#define TX_RETRY_AFTER_MAX 5L  /* seconds: never stall a request longer */
-#define TX_BODY_MAX (256 * 1024)
 #define TX_URL_MAX 768
 #define TX_DIAL_TIMEOUT 30L
-#define TX_IDLE_MAX 30L        /* seconds a kept connection may idle and be reused */
 #define TX_SIG_SKEW 300LL      /* seconds a webhook's timestamp may be off (replay) */
 
 static const char *const telnyx_settings[] = {
@@ -47,45 +42,6 @@ static const char *const telnyx_settings[] = {
 	"TELNYX_CREDENTIAL_ID", "TELNYX_PUBLIC_KEY", "DIALER_PUBLIC_URL", NULL
 };
 
-/* The process's one handle; NULL until the first request. */
-static CURL *tx_curl;
-
-/* A growing byte buffer, for answers. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *s;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		if ((s = realloc(b->s, cap)) == NULL)
-			return 0;
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 1;
-}
-
-static void
-buf_free(struct buf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
-}
-
-/* Telnyx ids go into URL paths: call_control_ids ("v3:" + base64url),
- * UUIDs and credential ids. Only these characters may. */
 static int
 id_ok(const char *id)
 {
@@ -101,62 +57,7 @@ id_ok(const char *id)
 }
 
 static void
-set_perr(struct provider_error *perr, int status, const char *code, const char *msg)
-{
-	perr->reason[0] = '\0';
-	perr->http_status = status;
-	snprintf(perr->code, sizeof(perr->code), "%s", code);
-	snprintf(perr->message, sizeof(perr->message), "%s", msg);
-}
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (n != 0 && size > TX_BODY_MAX / n)
-		return 0;
-	if (b->len + size * n > TX_BODY_MAX || !buf_add(b, p, size * n))
-		return 0; /* curl reports a write error: the answer is not ours */
-	return size * n;
-}
-
-static CURL *
-handle(void)
-{
-	if (tx_curl == NULL) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return NULL;
-		tx_curl = curl_easy_init();
-	}
-	return tx_curl;
-}
-
-/* Pause before retry `attempt` (1-based): exponential with full jitter, or
- * the server's Retry-After when it gave one (capped). */
-static void
-backoff(int attempt, long retry_after)
-{
-	long ms = TX_BACKOFF_MS << (attempt - 1);
-	unsigned short r = 0;
-	struct timespec ts;
-
-	if (retry_after > 0)
-		ms = (retry_after > TX_RETRY_AFTER_MAX ? TX_RETRY_AFTER_MAX : retry_after) * 1000L;
-	else if (secure_random(&r, sizeof(r)) == DL_OK)
-		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-/* The first error of a Telnyx error answer ({"errors": [...]}) into *perr.
- * 10016 on a 4xx is Call Control's "Phone number must be in +E164 format"
- * (spec3.yml, invalid_phone_number_format); other APIs use 10016 for a
- * 503, which says nothing about the number. */
-static void
-parse_error(long status, const struct buf *body, struct provider_error *perr)
+parse_error(long status, const struct rest_buf *body, struct provider_error *perr)
 {
 	cJSON *j = body->s != NULL ? cJSON_Parse(body->s) : NULL;
 	const cJSON *errs = cJSON_GetObjectItemCaseSensitive(j, "errors");
@@ -180,39 +81,10 @@ parse_error(long status, const struct buf *body, struct provider_error *perr)
 		snprintf(msg, sizeof(msg), "%s", detail->valuestring);
 	else
 		snprintf(msg, sizeof(msg), "Telnyx refused the request.");
-	set_perr(perr, (int)status, c, msg);
+	rest_error(perr, (int)status, c, msg);
 	if (status >= 400 && status < 500 && strcmp(c, "10016") == 0)
 		snprintf(perr->reason, sizeof(perr->reason), "invalid_number");
 	cJSON_Delete(j);
-}
-
-/* A request body that can be read once and never rewound. */
-struct once {
-	const char *s;
-	size_t len, off;
-};
-
-static size_t
-read_once(char *dst, size_t size, size_t n, void *arg)
-{
-	struct once *o = arg;
-	size_t want = size * n, left = o->len - o->off;
-
-	if (want > left)
-		want = left;
-	memcpy(dst, o->s + o->off, want);
-	o->off += want;
-	return want;
-}
-
-/* libcurl rewinds only to send the body again: refuse, so it fails. */
-static int
-seek_never(void *arg, curl_off_t offset, int origin)
-{
-	(void)arg;
-	(void)offset;
-	(void)origin;
-	return CURL_SEEKFUNC_FAIL;
 }
 
 /* The request headers: Bearer auth, and the body's type when there is one.
@@ -250,122 +122,41 @@ headers(int json)
 /*
  * One request to Telnyx: GET when `method` is "GET", else a POST of
  * `json` (NULL: no body at all). `path` follows the API base. Retried (at
- * most TX_ATTEMPTS) only if `retry`. On DL_OK, *ans (if not NULL) holds the
+ * most three times, lib/rest) only if `retry`. On DL_OK, *ans (if not NULL) holds the
  * answer's bytes, for buf_free.
  */
 static enum dl_err
 tx_request(const char *method, const char *path, const char *json, int retry,
-    struct buf *ans, struct provider_error *perr)
+    struct rest_buf *ans, struct provider_error *perr)
 {
 	const char *base = config_get("TELNYX_API_BASE");
-	long connect_s, total_s, status = 0;
-	char url[TX_URL_MAX];
-	struct buf body = { NULL, 0, 0 };
+	struct rest_request r;
 	struct curl_slist *hdr;
-	enum dl_err err = DL_ERR_IO;
-	int get = strcmp(method, "GET") == 0;
-	struct once once;
-	CURL *h;
-	int attempt;
+	char url[TX_URL_MAX];
+	enum dl_err err;
 
 	if (ans != NULL)
 		memset(ans, 0, sizeof(*ans));
 	if (base == NULL)
 		base = TX_DEFAULT_BASE;
+	memset(&r, 0, sizeof(r));
 	if (config_get("TELNYX_API_KEY") == NULL ||
-	    config_get_long("TELNYX_CONNECT_TIMEOUT", 3, 1, 60, &connect_s) != DL_OK ||
-	    config_get_long("TELNYX_TIMEOUT", 10, 1, 300, &total_s) != DL_OK)
+	    config_get_long("TELNYX_CONNECT_TIMEOUT", 3, 1, 60, &r.connect_s) != DL_OK ||
+	    config_get_long("TELNYX_TIMEOUT", 10, 1, 300, &r.total_s) != DL_OK)
 		return DL_ERR_CONFIG;
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url))
 		return DL_ERR_TOOBIG;
-	if ((h = handle()) == NULL)
+	r.url = url;
+	r.post = strcmp(method, "GET") != 0;
+	r.body = json;
+	r.bodylen = json != NULL ? strlen(json) : 0;
+	r.retry = retry;
+	r.parse_error = parse_error;
+	if ((hdr = headers(r.post && json != NULL)) == NULL)
 		return DL_ERR_NOMEM;
-	if ((hdr = headers(!get && json != NULL)) == NULL)
-		return DL_ERR_NOMEM;
-	for (attempt = 1; attempt <= TX_ATTEMPTS; attempt++) {
-		curl_off_t ra = -1;
-		size_t len = json != NULL ? strlen(json) : 0;
-		CURLcode rc;
-
-		buf_free(&body);
-		/* Reset keeps the connection cache and TLS sessions. */
-		curl_easy_reset(h);
-		if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, TX_IDLE_MAX) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK) {
-			err = DL_ERR_NOMEM;
-			break;
-		}
-		/* libcurl silently resends a request when a reused keep-alive
-		 * connection dies before the answer, even a POST Telnyx may
-		 * already have acted on. A request that must not repeat hands
-		 * libcurl its body through a reader that cannot rewind, so such
-		 * a resend fails (CURLE_SEND_FAIL_REWIND) instead of going out;
-		 * the connection itself is still reused. */
-		if (!get && !retry) {
-			once.s = json != NULL ? json : "";
-			once.len = len;
-			once.off = 0;
-			if (curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_once) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_READDATA, &once) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_never) != CURLE_OK) {
-				err = DL_ERR_NOMEM;
-				break;
-			}
-		} else if (!get &&
-		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, json != NULL ? json : "") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len) != CURLE_OK)) {
-			err = DL_ERR_NOMEM;
-			break;
-		}
-		rc = curl_easy_perform(h);
-		if (rc != CURLE_OK) {
-			char code[32];
-
-			snprintf(code, sizeof(code), "curl_%d", (int)rc);
-			set_perr(perr, 0, code, curl_easy_strerror(rc));
-			err = DL_ERR_IO;
-			if (!retry || attempt == TX_ATTEMPTS)
-				break;
-			backoff(attempt, 0);
-			continue;
-		}
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 && status < 300) {
-			err = DL_OK;
-			if (ans != NULL) {
-				*ans = body;
-				body.s = NULL;
-				body.len = body.cap = 0;
-			}
-			break;
-		}
-		parse_error(status, &body, perr);
-		if (status == 429 || status >= 500) {
-			err = DL_ERR_IO;
-			if (!retry || attempt == TX_ATTEMPTS)
-				break;
-			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
-				ra = -1;
-			backoff(attempt, (long)ra);
-			continue;
-		}
-		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
-		break;
-	}
+	r.headers = hdr;
+	err = rest_perform(&r, ans, perr);
 	curl_slist_free_all(hdr);
-	buf_free(&body);
 	return err;
 }
 
@@ -374,7 +165,7 @@ tx_request(const char *method, const char *path, const char *json, int retry,
 static enum dl_err
 tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_error *perr)
 {
-	struct buf ans;
+	struct rest_buf ans;
 	enum dl_err err;
 	char *json;
 
@@ -391,10 +182,10 @@ tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_e
 	if (err != DL_OK)
 		return err;
 	if (root != NULL && (*root = cJSON_Parse(ans.s != NULL ? ans.s : "")) == NULL) {
-		set_perr(perr, 200, "malformed", "Telnyx's answer is not JSON.");
+		rest_error(perr, 200, "malformed", "Telnyx's answer is not JSON.");
 		err = DL_ERR_IO;
 	}
-	buf_free(&ans);
+	rest_buf_free(&ans);
 	return err;
 }
 
@@ -474,7 +265,7 @@ tx_join(const struct provider_ref *ref, const char *identity,
 {
 	const char *cred = config_get("TELNYX_CREDENTIAL_ID");
 	char path[TX_URL_MAX];
-	struct buf ans;
+	struct rest_buf ans;
 	enum dl_err err;
 	long long now, exp;
 	size_t n;
@@ -496,13 +287,13 @@ tx_join(const struct provider_ref *ref, const char *identity,
 	if (n == 0 || n >= sizeof(out->token) || ans.len != strlen(ans.s) ||
 	    strspn(ans.s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_.=") < n) {
-		set_perr(perr, 201, "malformed", "Telnyx's answer is not a login token.");
-		buf_free(&ans);
+		rest_error(perr, 201, "malformed", "Telnyx's answer is not a login token.");
+		rest_buf_free(&ans);
 		return DL_ERR_IO;
 	}
 	memcpy(out->token, ans.s, n);
 	out->token[n] = '\0';
-	buf_free(&ans);
+	rest_buf_free(&ans);
 	memcpy(out->identity, identity, strlen(identity) + 1);
 	now = ref != NULL && ref->now_unix > 0 ? ref->now_unix : (long long)time(NULL);
 	exp = jwt_exp(out->token);
@@ -558,7 +349,7 @@ tx_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 		return err;
 	ccid = data_str(ans, "call_control_id");
 	if (!id_ok(ccid)) {
-		set_perr(perr, 200, "malformed", "Telnyx's answer has no call_control_id.");
+		rest_error(perr, 200, "malformed", "Telnyx's answer has no call_control_id.");
 		cJSON_Delete(ans);
 		return DL_ERR_IO;
 	}
@@ -680,7 +471,7 @@ tx_status(const struct provider_ref *ref, struct provider_status *out,
 {
 	const cJSON *data, *alive, *dur;
 	char path[TX_URL_MAX];
-	struct buf ans;
+	struct rest_buf ans;
 	enum dl_err err;
 	long talked = -1;
 	cJSON *j;
@@ -692,12 +483,12 @@ tx_status(const struct provider_ref *ref, struct provider_status *out,
 	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
 		return err;
 	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
-	buf_free(&ans);
+	rest_buf_free(&ans);
 	data = cJSON_GetObjectItemCaseSensitive(j, "data");
 	alive = cJSON_GetObjectItemCaseSensitive(data, "is_alive");
 	dur = cJSON_GetObjectItemCaseSensitive(data, "call_duration");
 	if (!cJSON_IsBool(alive)) {
-		set_perr(perr, 200, "malformed", "Telnyx's answer has no is_alive.");
+		rest_error(perr, 200, "malformed", "Telnyx's answer has no is_alive.");
 		cJSON_Delete(j);
 		return DL_ERR_IO;
 	}
@@ -978,7 +769,7 @@ find_conference(const char *name, char out[PROVIDER_SID_MAX], struct provider_er
 {
 	char path[TX_URL_MAX];
 	const cJSON *data, *first, *id;
-	struct buf ans;
+	struct rest_buf ans;
 	enum dl_err err;
 	cJSON *j;
 
@@ -989,7 +780,7 @@ find_conference(const char *name, char out[PROVIDER_SID_MAX], struct provider_er
 	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
 		return err;
 	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
-	buf_free(&ans);
+	rest_buf_free(&ans);
 	data = cJSON_GetObjectItemCaseSensitive(j, "data");
 	first = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, 0) : NULL;
 	id = cJSON_GetObjectItemCaseSensitive(first, "id");
@@ -1033,7 +824,7 @@ create_conference(const char *leg, const char *name, long long call_id,
 		return err;
 	id = data_str(ans, "id");
 	if (!id_ok(id)) {
-		set_perr(perr, 200, "malformed", "Telnyx's answer has no conference id.");
+		rest_error(perr, 200, "malformed", "Telnyx's answer has no conference id.");
 		cJSON_Delete(ans);
 		return DL_ERR_IO;
 	}

@@ -1,9 +1,9 @@
 /*
  * twilio: the Twilio provider, over the 2010-04-01 REST API with libcurl.
  *
- * One curl easy handle per process, made on first use and kept: FastCGI
- * processes live for many requests, so the TLS handshake and the
- * connection are paid once, not per call. Every form value is URL-encoded
+ * Requests go through lib/rest: the process's one kept curl handle (the
+ * TLS handshake and the connection are paid once per FastCGI process, not
+ * per call) and its retry rules. Every form value is URL-encoded
  * (a raw "+" in To would reach Twilio as a space). A Twilio error body
  * ({code, message, more_info, status}) becomes struct provider_error.
  *
@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "provider.h"
+#include "rest.h"
 #include "secure.h"
 #include "token.h"
 #include "twiliosig.h"
@@ -31,63 +32,21 @@
 #define TW_DEFAULT_BASE "https://api.twilio.com"
 #define TW_API "/2010-04-01/Accounts/"
 #define TW_TOKEN_TTL 3600L
-#define TW_ATTEMPTS 3          /* at most, for requests that may be repeated */
-#define TW_BACKOFF_MS 200L     /* first pause; doubles each attempt */
-#define TW_RETRY_AFTER_MAX 5L  /* seconds: never stall a request longer */
-#define TW_BODY_MAX (256 * 1024)
 #define TW_URL_MAX 512
 #define TW_DIAL_TIMEOUT 30L
-/* Seconds a kept connection may sit idle and still be used: well inside
- * the server's own keep-alive, so a dial rarely meets a closing socket. */
-#define TW_IDLE_MAX 30L
 
 static const char *const twilio_settings[] = {
 	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SID",
 	"TWILIO_API_KEY_SECRET", "TWILIO_TWIML_APP_SID", "DIALER_PUBLIC_URL", NULL
 };
 
-/* The process's one handle; NULL until the first request. */
-static CURL *tw_curl;
-/* An empty "Expect:" so a body is never held back for 100-continue. */
+/* An empty "Expect:", made once: a body is never held back for
+ * 100-continue. */
 static struct curl_slist *no_expect;
-
-/* A growing byte buffer, for form bodies and answers. */
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static int
-buf_add(struct buf *b, const char *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *s;
-
-		while (b->len + n + 1 > cap)
-			cap *= 2;
-		if ((s = realloc(b->s, cap)) == NULL)
-			return 0;
-		b->s = s;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, p, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 1;
-}
-
-static void
-buf_free(struct buf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->len = b->cap = 0;
-}
 
 /* Append key=value, both URL-encoded, to a form body. */
 static int
-form_add(struct buf *f, const char *key, const char *val)
+form_add(struct rest_buf *f, const char *key, const char *val)
 {
 	char *k, *v;
 	int ok;
@@ -98,8 +57,8 @@ form_add(struct buf *f, const char *key, const char *val)
 		curl_free(k);
 		return 0;
 	}
-	ok = (f->len == 0 || buf_add(f, "&", 1)) && buf_add(f, k, strlen(k)) &&
-	    buf_add(f, "=", 1) && buf_add(f, v, strlen(v));
+	ok = (f->len == 0 || rest_buf_add(f, "&", 1)) && rest_buf_add(f, k, strlen(k)) &&
+	    rest_buf_add(f, "=", 1) && rest_buf_add(f, v, strlen(v));
 	curl_free(k);
 	curl_free(v);
 	return ok;
@@ -120,59 +79,6 @@ sid_ok(const char *sid)
 	return 1;
 }
 
-static void
-set_perr(struct provider_error *perr, int status, const char *code, const char *msg)
-{
-	perr->reason[0] = '\0';
-	perr->http_status = status;
-	snprintf(perr->code, sizeof(perr->code), "%s", code);
-	snprintf(perr->message, sizeof(perr->message), "%s", msg);
-}
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (n != 0 && size > TW_BODY_MAX / n)
-		return 0;
-	if (b->len + size * n > TW_BODY_MAX || !buf_add(b, p, size * n))
-		return 0; /* curl reports a write error: the answer is not ours */
-	return size * n;
-}
-
-static CURL *
-handle(void)
-{
-	if (tw_curl == NULL) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return NULL;
-		if ((no_expect = curl_slist_append(NULL, "Expect:")) == NULL)
-			return NULL;
-		tw_curl = curl_easy_init();
-	}
-	return tw_curl;
-}
-
-/* Pause before attempt `attempt` (1-based retries): exponential with full
- * jitter, or the server's Retry-After when it gave one (capped). */
-static void
-backoff(int attempt, long retry_after)
-{
-	long ms = TW_BACKOFF_MS << (attempt - 1);
-	unsigned short r = 0;
-	struct timespec ts;
-
-	if (retry_after > 0)
-		ms = (retry_after > TW_RETRY_AFTER_MAX ? TW_RETRY_AFTER_MAX : retry_after) * 1000L;
-	else if (secure_random(&r, sizeof(r)) == DL_OK)
-		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Twilio's refusals that say something about the number, in our words. */
 static const struct {
 	const char *code;
@@ -188,7 +94,7 @@ static const struct {
 
 /* A Twilio error answer into *perr. */
 static void
-parse_error(long status, const struct buf *body, struct provider_error *perr)
+parse_error(long status, const struct rest_buf *body, struct provider_error *perr)
 {
 	size_t i;
 
@@ -203,7 +109,7 @@ parse_error(long status, const struct buf *body, struct provider_error *perr)
 		snprintf(c, sizeof(c), "%s", code->valuestring);
 	else
 		snprintf(c, sizeof(c), "http_%ld", status);
-	set_perr(perr, (int)status, c, cJSON_IsString(msg) ? msg->valuestring :
+	rest_error(perr, (int)status, c, cJSON_IsString(msg) ? msg->valuestring :
 	    "Twilio refused the request.");
 	perr->reason[0] = '\0';
 	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
@@ -212,143 +118,50 @@ parse_error(long status, const struct buf *body, struct provider_error *perr)
 	cJSON_Delete(j);
 }
 
-/* A request body that can be read once and never rewound. */
-struct once {
-	const char *s;
-	size_t len, off;
-};
-
-static size_t
-read_once(char *dst, size_t size, size_t n, void *arg)
-{
-	struct once *o = arg;
-	size_t want = size * n, left = o->len - o->off;
-
-	if (want > left)
-		want = left;
-	memcpy(dst, o->s + o->off, want);
-	o->off += want;
-	return want;
-}
-
-/* libcurl rewinds only to send the body again: refuse, so it fails. */
-static int
-seek_never(void *arg, curl_off_t offset, int origin)
-{
-	(void)arg;
-	(void)offset;
-	(void)origin;
-	return CURL_SEEKFUNC_FAIL;
-}
-
 /*
  * One request to Twilio: GET when form is NULL, else a form POST. `path`
  * follows the API base. Retried (at most TW_ATTEMPTS) only if `retry`. On
  * DL_OK, *out (if not NULL) holds the parsed answer, for cJSON_Delete.
  */
 static enum dl_err
-tw_request(const char *path, const struct buf *form, int retry, cJSON **out,
+tw_request(const char *path, const struct rest_buf *form, int retry, cJSON **out,
     struct provider_error *perr)
 {
 	const char *base = config_get("TWILIO_API_BASE");
-	long connect_s, total_s, status = 0;
+	struct rest_request r;
+	struct rest_buf ans;
 	char url[TW_URL_MAX];
-	struct buf body = { NULL, 0, 0 };
-	enum dl_err err = DL_ERR_IO;
-	struct once once;
-	CURL *h;
-	int attempt;
+	enum dl_err err;
 
 	if (out != NULL)
 		*out = NULL;
 	if (base == NULL)
 		base = TW_DEFAULT_BASE;
-	if (config_get_long("TWILIO_CONNECT_TIMEOUT", 3, 1, 60, &connect_s) != DL_OK ||
-	    config_get_long("TWILIO_TIMEOUT", 10, 1, 300, &total_s) != DL_OK)
+	memset(&r, 0, sizeof(r));
+	if (config_get_long("TWILIO_CONNECT_TIMEOUT", 3, 1, 60, &r.connect_s) != DL_OK ||
+	    config_get_long("TWILIO_TIMEOUT", 10, 1, 300, &r.total_s) != DL_OK)
 		return DL_ERR_CONFIG;
 	if ((size_t)snprintf(url, sizeof(url), "%s%s", base, path) >= sizeof(url))
 		return DL_ERR_TOOBIG;
-	if ((h = handle()) == NULL)
+	/* An empty "Expect:" so a body is never held back for 100-continue. */
+	if (no_expect == NULL && (no_expect = curl_slist_append(NULL, "Expect:")) == NULL)
 		return DL_ERR_NOMEM;
-	for (attempt = 1; attempt <= TW_ATTEMPTS; attempt++) {
-		curl_off_t ra = -1;
-		CURLcode rc;
-
-		buf_free(&body);
-		/* Reset keeps the connection cache and TLS sessions. */
-		curl_easy_reset(h);
-		if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, TW_IDLE_MAX) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, connect_s) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_TIMEOUT, total_s) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_USERNAME, config_get("TWILIO_ACCOUNT_SID")) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_PASSWORD, config_get("TWILIO_AUTH_TOKEN")) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body) != CURLE_OK)
-			return DL_ERR_NOMEM;
-		/* libcurl silently resends a request when a reused keep-alive
-		 * connection dies before the answer, even a POST that Twilio
-		 * may already have acted on: for a dial that rings the prospect
-		 * twice. A request that must not repeat hands libcurl its body
-		 * through a reader that cannot rewind, so such a resend fails
-		 * (CURLE_SEND_FAIL_REWIND) instead of going out; the connection
-		 * itself is still reused, as for every other request. */
-		if (form != NULL && !retry) {
-			once.s = form->s ? form->s : "";
-			once.len = form->len;
-			once.off = 0;
-			if (curl_easy_setopt(h, CURLOPT_POST, 1L) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)form->len) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_once) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_READDATA, &once) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_never) != CURLE_OK ||
-			    curl_easy_setopt(h, CURLOPT_HTTPHEADER, no_expect) != CURLE_OK)
-				return DL_ERR_NOMEM;
-		} else if (form != NULL &&
-		    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, form->s ? form->s : "") != CURLE_OK ||
-		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)form->len) != CURLE_OK))
-			return DL_ERR_NOMEM;
-		rc = curl_easy_perform(h);
-		if (rc != CURLE_OK) {
-			char code[32];
-
-			snprintf(code, sizeof(code), "curl_%d", (int)rc);
-			set_perr(perr, 0, code, curl_easy_strerror(rc));
-			err = DL_ERR_IO;
-			if (!retry || attempt == TW_ATTEMPTS)
-				break;
-			backoff(attempt, 0);
-			continue;
-		}
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		if (status >= 200 && status < 300) {
-			err = DL_OK;
-			if (out != NULL && (*out = cJSON_Parse(body.s ? body.s : "")) == NULL) {
-				set_perr(perr, (int)status, "malformed", "Twilio's answer is not JSON.");
-				err = DL_ERR_IO;
-			}
-			break;
-		}
-		parse_error(status, &body, perr);
-		if (status == 429 || status >= 500) {
-			err = DL_ERR_IO;
-			if (!retry || attempt == TW_ATTEMPTS)
-				break;
-			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
-				ra = -1;
-			backoff(attempt, (long)ra);
-			continue;
-		}
-		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
-		break;
+	r.url = url;
+	r.headers = no_expect;
+	r.user = config_get("TWILIO_ACCOUNT_SID");
+	r.password = config_get("TWILIO_AUTH_TOKEN");
+	r.post = form != NULL;
+	r.body = form != NULL ? form->s : NULL;
+	r.bodylen = form != NULL ? form->len : 0;
+	r.retry = retry;
+	r.parse_error = parse_error;
+	if ((err = rest_perform(&r, &ans, perr)) != DL_OK)
+		return err;
+	if (out != NULL && (*out = cJSON_Parse(ans.s ? ans.s : "")) == NULL) {
+		rest_error(perr, 200, "malformed", "Twilio's answer is not JSON.");
+		err = DL_ERR_IO;
 	}
-	buf_free(&body);
+	rest_buf_free(&ans);
 	return err;
 }
 
@@ -439,7 +252,7 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	static const char *const events[] = { "initiated", "ringing", "answered", "completed" };
 	const char *from = d->from != NULL && *d->from ? d->from : config_get("TWILIO_CALLER_ID");
 	const cJSON *sid;
-	struct buf form = { NULL, 0, 0 };
+	struct rest_buf form = { NULL, 0, 0 };
 	char path[TW_URL_MAX], timeout[24], twiml[1024];
 	cJSON *ans = NULL;
 	enum dl_err err;
@@ -487,18 +300,18 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 			ok = form_add(&form, "StatusCallbackEvent", events[i]);
 	}
 	if (!ok) {
-		buf_free(&form);
+		rest_buf_free(&form);
 		return DL_ERR_NOMEM;
 	}
 	/* Never retried: the request may have reached Twilio and rung. */
 	err = tw_request(path, &form, 0, &ans, perr);
-	buf_free(&form);
+	rest_buf_free(&form);
 	if (err != DL_OK)
 		return err;
 	/* A participant answers with call_sid, a call with sid. */
 	sid = cJSON_GetObjectItemCaseSensitive(ans, d->prospect_first ? "sid" : "call_sid");
 	if (!cJSON_IsString(sid) || !sid_ok(sid->valuestring)) {
-		set_perr(perr, 200, "malformed", "Twilio's answer has no call SID.");
+		rest_error(perr, 200, "malformed", "Twilio's answer has no call SID.");
 		cJSON_Delete(ans);
 		return DL_ERR_IO;
 	}
@@ -512,15 +325,15 @@ static enum dl_err
 tw_update(const char *path, const char *key, const char *val,
     struct provider_error *perr)
 {
-	struct buf form = { NULL, 0, 0 };
+	struct rest_buf form = { NULL, 0, 0 };
 	enum dl_err err;
 
 	if (!form_add(&form, key, val)) {
-		buf_free(&form);
+		rest_buf_free(&form);
 		return DL_ERR_NOMEM;
 	}
 	err = tw_request(path, &form, 1, NULL, perr);
-	buf_free(&form);
+	rest_buf_free(&form);
 	return err;
 }
 
@@ -592,7 +405,7 @@ tw_status(const struct provider_ref *ref, struct provider_status *out,
 		return err;
 	st = cJSON_GetObjectItemCaseSensitive(ans, "status");
 	if (!cJSON_IsString(st) || call_status_from_twilio(st->valuestring, &out->status) != DL_OK) {
-		set_perr(perr, 200, "malformed", "Twilio's answer has no known status.");
+		rest_error(perr, 200, "malformed", "Twilio's answer has no known status.");
 		cJSON_Delete(ans);
 		return DL_ERR_IO;
 	}

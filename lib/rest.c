@@ -1,0 +1,229 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rest.h"
+#include "secure.h"
+
+#define REST_ATTEMPTS 3          /* at most, for requests that may be repeated */
+#define REST_BACKOFF_MS 200L     /* first pause; doubles each attempt */
+#define REST_RETRY_AFTER_MAX 5L  /* seconds: never stall a request longer */
+#define REST_BODY_MAX (256 * 1024)
+/* Seconds a kept connection may sit idle and still be used: well inside
+ * the servers' own keep-alive, so a dial rarely meets a closing socket. */
+#define REST_IDLE_MAX 30L
+
+/* The process's one handle; NULL until the first request. */
+static CURL *rest_curl;
+
+int
+rest_buf_add(struct rest_buf *b, const char *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		char *s;
+
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		if ((s = realloc(b->s, cap)) == NULL)
+			return 0;
+		b->s = s;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, p, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+	return 1;
+}
+
+void
+rest_buf_free(struct rest_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+rest_error(struct provider_error *perr, int status, const char *code, const char *msg)
+{
+	perr->reason[0] = '\0';
+	perr->http_status = status;
+	snprintf(perr->code, sizeof(perr->code), "%s", code);
+	snprintf(perr->message, sizeof(perr->message), "%s", msg);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct rest_buf *b = arg;
+
+	if (n != 0 && size > REST_BODY_MAX / n)
+		return 0;
+	if (b->len + size * n > REST_BODY_MAX || !rest_buf_add(b, p, size * n))
+		return 0; /* curl reports a write error: the answer is not ours */
+	return size * n;
+}
+
+static CURL *
+handle(void)
+{
+	if (rest_curl == NULL) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return NULL;
+		rest_curl = curl_easy_init();
+	}
+	return rest_curl;
+}
+
+/* Pause before attempt `attempt` (1-based retries): exponential with full
+ * jitter, or the server's Retry-After when it gave one (capped). */
+static void
+backoff(int attempt, long retry_after)
+{
+	long ms = REST_BACKOFF_MS << (attempt - 1);
+	unsigned short r = 0;
+	struct timespec ts;
+
+	if (retry_after > 0)
+		ms = (retry_after > REST_RETRY_AFTER_MAX ? REST_RETRY_AFTER_MAX : retry_after) * 1000L;
+	else if (secure_random(&r, sizeof(r)) == DL_OK)
+		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* A request body that can be read once and never rewound. */
+struct once {
+	const char *s;
+	size_t len, off;
+};
+
+static size_t
+read_once(char *dst, size_t size, size_t n, void *arg)
+{
+	struct once *o = arg;
+	size_t want = size * n, left = o->len - o->off;
+
+	if (want > left)
+		want = left;
+	memcpy(dst, o->s + o->off, want);
+	o->off += want;
+	return want;
+}
+
+/* libcurl rewinds only to send the body again: refuse, so it fails. */
+static int
+seek_never(void *arg, curl_off_t offset, int origin)
+{
+	(void)arg;
+	(void)offset;
+	(void)origin;
+	return CURL_SEEKFUNC_FAIL;
+}
+
+/* Everything a fresh attempt needs; 0 when libcurl refuses an option. */
+static int
+setup(CURL *h, const struct rest_request *r, struct rest_buf *body, struct once *once)
+{
+	if (curl_easy_setopt(h, CURLOPT_URL, r->url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, REST_IDLE_MAX) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->connect_s) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, r->total_s) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, body) != CURLE_OK)
+		return 0;
+	if (r->user != NULL &&
+	    (curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERNAME, r->user) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PASSWORD, r->password) != CURLE_OK))
+		return 0;
+	if (!r->post)
+		return 1;
+	if (!r->retry) {
+		once->s = r->body != NULL ? r->body : "";
+		once->len = r->body != NULL ? r->bodylen : 0;
+		once->off = 0;
+		return curl_easy_setopt(h, CURLOPT_POST, 1L) == CURLE_OK &&
+		    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)once->len) == CURLE_OK &&
+		    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_once) == CURLE_OK &&
+		    curl_easy_setopt(h, CURLOPT_READDATA, once) == CURLE_OK &&
+		    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_never) == CURLE_OK;
+	}
+	return curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body != NULL ? r->body : "") == CURLE_OK &&
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)(r->body != NULL ? r->bodylen : 0)) ==
+	    CURLE_OK;
+}
+
+enum dl_err
+rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider_error *perr)
+{
+	struct rest_buf body = { NULL, 0, 0 };
+	enum dl_err err = DL_ERR_IO;
+	struct once once;
+	long status = 0;
+	CURL *h;
+	int attempt;
+
+	if (ans != NULL)
+		memset(ans, 0, sizeof(*ans));
+	if ((h = handle()) == NULL)
+		return DL_ERR_NOMEM;
+	for (attempt = 1; attempt <= REST_ATTEMPTS; attempt++) {
+		curl_off_t ra = -1;
+		CURLcode rc;
+
+		rest_buf_free(&body);
+		/* Reset keeps the connection cache and TLS sessions. */
+		curl_easy_reset(h);
+		if (!setup(h, r, &body, &once)) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
+		rc = curl_easy_perform(h);
+		if (rc != CURLE_OK) {
+			char code[32];
+
+			snprintf(code, sizeof(code), "curl_%d", (int)rc);
+			rest_error(perr, 0, code, curl_easy_strerror(rc));
+			err = DL_ERR_IO;
+			if (!r->retry || attempt == REST_ATTEMPTS)
+				break;
+			backoff(attempt, 0);
+			continue;
+		}
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			err = DL_OK;
+			if (ans != NULL) {
+				*ans = body;
+				memset(&body, 0, sizeof(body));
+			}
+			break;
+		}
+		r->parse_error(status, &body, perr);
+		if (status == 429 || status >= 500) {
+			err = DL_ERR_IO;
+			if (!r->retry || attempt == REST_ATTEMPTS)
+				break;
+			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+				ra = -1;
+			backoff(attempt, (long)ra);
+			continue;
+		}
+		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
+		break;
+	}
+	rest_buf_free(&body);
+	return err;
+}

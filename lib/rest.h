@@ -1,0 +1,58 @@
+/*
+ * rest: one request to a provider's REST API, the way every provider here
+ * needs it. One libcurl easy handle per process, made on first use and
+ * kept, so connections and TLS sessions are reused across requests.
+ * Requests marked `retry` (GETs, absolute updates) are repeated on
+ * transport errors, 429 and 5xx, with exponential backoff and jitter or
+ * the server's Retry-After (capped); the others never are, and their body
+ * goes to libcurl through a reader that cannot rewind, so libcurl's own
+ * silent resend on a dead kept-alive connection fails instead of sending
+ * twice (a dial would ring the prospect twice).
+ */
+#ifndef DL_REST_H
+#define DL_REST_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "err.h"
+#include "provider.h"
+
+/* A growing byte buffer, NUL-terminated; free with rest_buf_free. */
+struct rest_buf {
+	char *s;
+	size_t len, cap;
+};
+
+/* 1 on success, 0 when out of memory. */
+int rest_buf_add(struct rest_buf *b, const char *p, size_t n);
+void rest_buf_free(struct rest_buf *b);
+
+struct rest_request {
+	const char *url;
+	const struct curl_slist *headers; /* owned by the caller; may be NULL */
+	const char *user, *password;      /* HTTP Basic, or NULL */
+	int post;                         /* 0: GET */
+	const char *body;                 /* POST: may be NULL (empty) */
+	size_t bodylen;
+	int retry;                        /* a repeat cannot hurt */
+	long connect_s, total_s;
+	/* The provider's error body into *perr (status >= 300). */
+	void (*parse_error)(long status, const struct rest_buf *body,
+	    struct provider_error *perr);
+};
+
+/*
+ * Perform it. DL_OK for a 2xx, with the answer in *ans (if not NULL; for
+ * rest_buf_free). DL_ERR_INVALID for a 4xx other than 429 (not retried),
+ * DL_ERR_IO for a transport error, 429 or 5xx once no attempt is left;
+ * *perr then says why. DL_ERR_NOMEM when libcurl cannot be set up.
+ */
+enum dl_err rest_perform(const struct rest_request *r, struct rest_buf *ans,
+    struct provider_error *perr);
+
+/* Fill *perr (reason cleared). */
+void rest_error(struct provider_error *perr, int status, const char *code, const char *msg);
+
+#endif
