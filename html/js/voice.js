@@ -1,4 +1,5 @@
-// The voice adapter: the only code that touches the Twilio Voice SDK.
+// The voice adapter: the only code that touches the voice SDKs (Twilio's
+// @twilio/voice-sdk, Telnyx's @telnyx/webrtc), picked by the token's provider.
 //
 // createVoice(callResponse, hooks) -> { connect, disconnect, setInputDevice,
 //   setOutputDevice, destroy }
@@ -15,31 +16,36 @@
 //                           and again whenever a device comes or goes
 //   fetchToken() -> Promise<token object>  a fresh token (tokenWillExpire)
 
-import { sdkErrorWords, sdkFailWords } from './words.js';
+import { sdkErrorWords, sdkFailWords, telnyxErrorWords } from './words.js';
 
-const SDK_URL = '/vendor/twilio.min.js';
-let sdkPromise = null;
+// Each SDK is loaded once, on the first call that needs it, by a <script src>.
+const SDKS = {
+  twilio: { url: '/vendor/twilio.min.js', get: () => window.Twilio && window.Twilio.Device && window.Twilio },
+  telnyx: { url: '/vendor/telnyx-webrtc.js', get: () => window.TelnyxWebRTC && window.TelnyxWebRTC.TelnyxRTC && window.TelnyxWebRTC },
+};
+const sdkPromises = {};
 
-function loadSdk() {
-  if (window.Twilio && window.Twilio.Device) return Promise.resolve(window.Twilio);
-  if (!sdkPromise) {
-    sdkPromise = new Promise((resolve, reject) => {
+function loadSdk(name = 'twilio') {
+  const sdk = SDKS[name];
+  if (sdk.get()) return Promise.resolve(sdk.get());
+  if (!sdkPromises[name]) {
+    sdkPromises[name] = new Promise((resolve, reject) => {
       const s = document.createElement('script');
-      s.src = SDK_URL;
+      s.src = sdk.url;
       s.async = true;
       s.addEventListener('load', () => {
-        if (window.Twilio && window.Twilio.Device) resolve(window.Twilio);
+        if (sdk.get()) resolve(sdk.get());
         else reject(new Error('The voice library loaded but is not usable.'));
       });
       s.addEventListener('error', () => {
-        sdkPromise = null;
+        sdkPromises[name] = null;
         s.remove();
         reject(new Error('The voice library could not be loaded. Reload the page and try again.'));
       });
       document.head.appendChild(s);
     });
   }
-  return sdkPromise;
+  return sdkPromises[name];
 }
 
 // The edge is the server's setting (TWILIO_EDGE, handed over with the
@@ -204,7 +210,7 @@ function twilioVoice(resp, hooks) {
     async connect() {
       let Twilio;
       try {
-        Twilio = await loadSdk();
+        Twilio = await loadSdk('twilio');
       } catch (e) {
         if (!dead) hooks.onError && hooks.onError({ message: e.message, reason: 'voice library not loaded', code: null, fatal: true });
         return;
@@ -264,9 +270,151 @@ function twilioVoice(resp, hooks) {
   };
 }
 
+// Telnyx (@telnyx/webrtc): log in with the call's login token, call the
+// dialer's SIP connection naming our conference in an X-Conference header;
+// the server answers that leg and puts it in the room. Telnyx login tokens
+// last long (24 h), so unlike Twilio nothing is refreshed mid-call.
+function telnyxVoice(resp, hooks) {
+  const token = resp.token;
+  let client = null;
+  let call = null;
+  let accepted = false;
+  let ended = false;
+  let dead = false;
+  let granted = false;
+  let stream = null; // our own microphone stream, when the call has none to share
+  let stopMeter = () => {};
+  let micId = null;
+  let spkId = null;
+  let audioEl = null;
+
+  const error = (ev, fatal) => {
+    if (dead) return;
+    const w = telnyxErrorWords(ev);
+    hooks.onError && hooks.onError({ ...w, code: null, fatal: fatal === undefined ? !accepted : fatal });
+  };
+
+  async function listDevices() {
+    const inputs = labelled(await browserDevices('audioinput'), 'Microphone');
+    const outputs = labelled(await browserDevices('audiooutput'), 'Speaker');
+    if (!dead) hooks.onDevices && hooks.onDevices({ inputs, outputs });
+  }
+  const onDeviceChange = () => { if (granted && !dead) listDevices(); };
+
+  function stopLevel() {
+    stopMeter();
+    stopMeter = () => {};
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    stream = null;
+  }
+
+  // The level meter: the call's own microphone stream, else one of ours.
+  async function startLevel() {
+    let s = null;
+    try { s = call && call.localStream; } catch { s = null; }
+    if (!s || !s.getAudioTracks || !s.getAudioTracks().length) {
+      try {
+        s = await navigator.mediaDevices.getUserMedia({ audio: micId ? { deviceId: { exact: micId } } : true });
+      } catch { s = null; }
+      if (dead) { if (s) s.getTracks().forEach((t) => t.stop()); return; }
+      stopLevel();
+      stream = s;
+    } else {
+      stopLevel();
+    }
+    if (s) stopMeter = levelMeter(s, (v) => hooks.onLevel && hooks.onLevel(v));
+  }
+
+  function onState(state) {
+    if (dead || ended) return;
+    if (state === 'active' && !accepted) {
+      accepted = true;
+      hooks.onAccept && hooks.onAccept();
+      startLevel();
+      granted = true;
+      listDevices();
+      if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) navigator.mediaDevices.addEventListener('devicechange', onDeviceChange);
+    } else if (state === 'hangup' || state === 'destroy') {
+      ended = true;
+      stopLevel();
+      hooks.onDisconnect && hooks.onDisconnect(accepted ? 'disconnect' : 'cancel');
+    }
+  }
+
+  function hangUp() {
+    try { if (call && !ended && typeof call.hangup === 'function') Promise.resolve(call.hangup()).catch(() => {}); } catch { /* gone */ }
+  }
+
+  return {
+    async connect() {
+      let Telnyx;
+      try {
+        Telnyx = await loadSdk('telnyx');
+      } catch (e) {
+        if (!dead) hooks.onError && hooks.onError({ message: e.message, reason: 'voice library not loaded', code: null, fatal: true });
+        return;
+      }
+      if (dead) return;
+      audioEl = document.createElement('audio');
+      audioEl.autoplay = true;
+      audioEl.hidden = true;
+      document.body.appendChild(audioEl);
+      try {
+        client = new Telnyx.TelnyxRTC({ login_token: token.token });
+        client.on('telnyx.ready', () => {
+          if (dead || call) return;
+          try {
+            call = client.newCall({
+              destinationNumber: token.conference_name,
+              callerNumber: '',
+              audio: true,
+              video: false,
+              remoteElement: audioEl,
+              customHeaders: [{ name: 'X-Conference', value: token.conference_name }],
+            });
+          } catch (e) { error(e, true); }
+        });
+        client.on('telnyx.notification', (n) => {
+          if (!n) return;
+          if (n.type === 'userMediaError') { error({ error: n.error || { name: 'NotAllowedError' } }); return; }
+          if (n.type === 'callUpdate' && n.call && (!call || n.call === call || n.call.id === call.id)) onState(n.call.state);
+        });
+        client.on('telnyx.error', (e) => error(e));
+        client.connect();
+      } catch (e) {
+        error({ error: e }, true);
+      }
+    },
+    disconnect: hangUp,
+    async setInputDevice(id) {
+      micId = id;
+      if (call && typeof call.setAudioInDevice === 'function') await call.setAudioInDevice(id);
+      if (accepted && !dead) await startLevel();
+    },
+    async setOutputDevice(id) {
+      spkId = id;
+      if (call && typeof call.setAudioOutDevice === 'function') await call.setAudioOutDevice(id);
+      else if (audioEl && typeof audioEl.setSinkId === 'function') await audioEl.setSinkId(spkId);
+    },
+    destroy() {
+      hangUp();
+      dead = true;
+      stopLevel();
+      if (navigator.mediaDevices && navigator.mediaDevices.removeEventListener) navigator.mediaDevices.removeEventListener('devicechange', onDeviceChange);
+      try { if (client && typeof client.disconnect === 'function') Promise.resolve(client.disconnect()).catch(() => {}); } catch { /* gone */ }
+      if (audioEl) audioEl.remove();
+      client = null;
+      call = null;
+      audioEl = null;
+    },
+  };
+}
+
 export function createVoice(callResponse, hooks = {}) {
   const t = callResponse && callResponse.token;
   const simulated = !t || t.simulated || t.provider === 'sim' ||
     (callResponse.call && callResponse.call.provider === 'sim');
-  return simulated ? simVoice(callResponse, hooks) : twilioVoice(callResponse, hooks);
+  if (simulated) return simVoice(callResponse, hooks);
+  const provider = t.provider || (callResponse.call && callResponse.call.provider);
+  return provider === 'telnyx' ? telnyxVoice(callResponse, hooks) : twilioVoice(callResponse, hooks);
 }

@@ -138,3 +138,18 @@ export const WARNING_WORDS = {
   'constant-audio-input-level': 'your microphone seems silent',
   'constant-audio-level': 'no sound from the call',
 };
+
+// @telnyx/webrtc's telnyx.error ({error, type?}) and userMediaError -> the
+// same words as above (Telnyx has no numeric codes worth showing).
+export function telnyxErrorWords(ev) {
+  const err = (ev && ev.error) || ev || {};
+  const name = String(err.name || '');
+  const text = `${name} ${err.message || ''} ${(ev && ev.type) || ''} ${typeof err === 'string' ? err : ''}`;
+  if (/NotAllowed|NotFound|NotReadable|Permission|microphone|getUserMedia|userMedia/i.test(text)) {
+    return { message: SDK_ERRORS[0][1], reason: 'microphone blocked' };
+  }
+  if (/login|auth|token|credential|unauthori[sz]ed|-3200[01]/i.test(`${text} ${err.code || ''}`)) {
+    return { message: 'Your voice login token is invalid or has expired. Start the call again.', reason: 'voice access refused' };
+  }
+  return { message: 'The connection to the voice service was lost. Check your network and try again.', reason: 'no connection to the voice service' };
+}

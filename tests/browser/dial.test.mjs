@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
   startServer, startFakeTwilio, launch, openPage, shot, twilioPlayer, twilioEnv,
+  startFakeTelnyx, telnyxPlayer, telnyxEnv,
 } from './harness.mjs';
 
 const T = { timeout: 15000 };
 let fake; let tw; let sim; let browser; let player; let files;
+let tfake; let tx; let txPlayer;
 
 const CSV = [
   'name,title,company,phone',
@@ -29,6 +31,9 @@ before(async () => {
   tw = await startServer({ ...twilioEnv(fake), TWILIO_EDGE: 'roaming' });
   sim = await startServer({});
   player = twilioPlayer(tw, fake);
+  tfake = await startFakeTelnyx();
+  tx = await startServer(telnyxEnv(tfake));
+  txPlayer = telnyxPlayer(tx, tfake);
   browser = await launch();
   files = mkdtempSync(join(tmpdir(), 'dialer-upload-'));
   writeFileSync(join(files, 'contacts.csv'), CSV);
@@ -39,7 +44,9 @@ after(async () => {
   await browser?.close();
   await tw?.stop();
   await sim?.stop();
+  await tx?.stop();
   fake?.stop();
+  tfake?.stop();
   if (files) rmSync(files, { recursive: true, force: true });
 });
 
@@ -199,6 +206,70 @@ test('an operator\'s day over Twilio: upload, search, dial, talk, log, Save & ne
   assert.notEqual(next.contact_id, logged.contact_id);
   await page.getByRole('dialog', { name: /Call with (Grace Hopper|Alan Turing)/ }).waitFor(T);
   await page.getByRole('button', { name: 'Hang up' }).click();
+  clean(page);
+  await page.context().close();
+});
+
+test('an operator\'s call over Telnyx: dial, talk, mute, hang up, log', async () => {
+  await tfake.reset();
+  const madeAt = async (suffix, method = 'POST') =>
+    (await tfake.requests()).filter((q) => q.method === method && q.path.endsWith(suffix));
+  const password = await newOperator(tx, 'telly');
+  const page = await openPage(browser, tx, { fakeTelnyxSdk: txPlayer });
+  await login(page, tx, 'telly', password);
+  await page.getByText('Signed in as telly').waitFor(T);
+  await upload(page, 'Telnyx prospects');
+  await page.getByRole('button', { name: 'Dial Ada Lovelace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Call with Ada Lovelace' });
+  await dialog.waitFor(T);
+  // The browser leg came in (fake SDK -> call.initiated -> room -> join): we dialed.
+  const dial = await waitFor('the prospect dialed at Telnyx', async () =>
+    (await madeAt('/v2/calls')).find((q) => q.path === '/v2/calls'));
+  assert.equal(dial.json.to, '+12025550143');
+  assert.equal(dial.json.from, '+15005550006');
+  const sdk = await page.evaluate(() => ({
+    login: window.__fakeTelnyxClient.options.login_token,
+    opts: window.__fakeTelnyxClient.__call.options,
+  }));
+  const id = lastCallId(tx);
+  const call = (await tx.api('GET', '/api/v1/calls/' + id)).body.call;
+  assert.equal(call.provider, 'telnyx');
+  assert.equal(sdk.login.split('.').length, 3);
+  assert.equal(sdk.opts.destinationNumber, call.conference_name);
+  assert.deepEqual(sdk.opts.customHeaders, [{ name: 'X-Conference', value: call.conference_name }]);
+  assert.equal(sdk.opts.audio, true);
+  assert.equal(sdk.opts.video, false);
+
+  await txPlayer.prospect(id, 'answered');
+  await dialog.getByRole('status').filter({ hasText: 'Connected' }).waitFor(T);
+  await dialog.getByRole('timer').waitFor(T);
+  await dialog.getByRole('meter', { name: 'Microphone level' }).waitFor(T);
+  await dialog.getByRole('combobox', { name: 'Microphone' }).waitFor(T);
+  await shot(page, '16-telnyx-connected');
+
+  await dialog.getByRole('button', { name: 'Mute' }).click();
+  await waitFor('mute at Telnyx', async () =>
+    (await madeAt(`/v2/conferences/${call.conference_sid}/actions/mute`))
+      .some((q) => JSON.stringify(q.json.call_control_ids) === JSON.stringify([call.operator_call_sid])));
+  await waitFor('Mute pressed', async () =>
+    (await dialog.getByRole('button', { name: 'Mute' }).getAttribute('aria-pressed')) === 'true');
+  await dialog.getByRole('button', { name: 'Hang up' }).click();
+  for (const leg of [call.call_sid, call.operator_call_sid]) {
+    await waitFor('leg hung up at Telnyx', async () =>
+      (await madeAt(`/v2/calls/${leg}/actions/hangup`)).length > 0);
+  }
+  await txPlayer.prospect(id, 'hangup', { hangup_cause: 'normal_clearing' });
+  const log = page.getByRole('dialog', { name: 'Log call with Ada Lovelace' });
+  await log.waitFor(T);
+  await log.getByRole('button', { name: 'Connected' }).click();
+  await log.getByRole('textbox', { name: 'Notes' }).fill('Talked over Telnyx');
+  await log.getByRole('button', { name: 'Save', exact: true }).click();
+  await log.waitFor({ state: 'hidden', timeout: 5000 });
+  const logged = (await tx.api('GET', '/api/v1/calls/' + id)).body.call;
+  assert.equal(logged.outcome, 'connected');
+  assert.equal(logged.status, 'completed');
+  // The SDK was let go of: the call hung up, the client disconnected.
+  assert.equal(await page.evaluate(() => window.__fakeTelnyxClient.__call.state), 'destroy');
   clean(page);
   await page.context().close();
 });

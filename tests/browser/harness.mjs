@@ -22,6 +22,9 @@ export const API_KEY_SID = 'SK' + '00112233445566778899aabbccddeeff';
 export const API_KEY_SECRET = 'fake-api-key-secret-0123456789';
 export const APP_SID = 'AP' + 'ffeeddccbbaa99887766554433221100';
 export const CALLER_ID = '+15005550006';
+export const TELNYX_API_KEY = 'KEYfake0123456789abcdef0123456789';
+export const TELNYX_CONNECTION_ID = '1494404757140276705';
+export const TELNYX_CREDENTIAL_ID = 'c215ade3-0d39-418e-94be-c5f780760199';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -79,6 +82,48 @@ export async function startFakeTwilio() {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return fake;
+}
+
+// The fake Telnyx, standalone (it needs Debian's python3-cryptography).
+// Its control endpoints are at the root (base_url), the API under /v2 (url).
+export async function startFakeTelnyx() {
+  const dir = mkdtempSync(join(tmpdir(), 'dialer-fake-telnyx-'));
+  const ready = join(dir, 'ready');
+  const proc = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'fake', 'fake_telnyx.py'),
+    '--port', '0', '--api-key', TELNYX_API_KEY, '--connection-id', TELNYX_CONNECTION_ID,
+    '--credential-id', TELNYX_CREDENTIAL_ID, '--ready-file', ready],
+  { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let err = '';
+  proc.stderr.on('data', (d) => { err += d; });
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(ready) && readFileSync(ready, 'utf8').trim()) break;
+    if (proc.exitCode !== null) throw new Error('fake Telnyx exited: ' + err);
+    await sleep(50);
+  }
+  const base = 'http://127.0.0.1:' + readFileSync(ready, 'utf8').trim();
+  const fake = {
+    base_url: base,
+    url: base + '/v2',
+    async ctl(path, body) {
+      const r = await fetch(base + path, body === undefined ? {} : {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+      return r.json();
+    },
+    reset() { return this.ctl('/_fake/reset', {}); },
+    requests() { return this.ctl('/_fake/requests'); },
+    state() { return this.ctl('/_fake/state'); },
+    // Post a webhook built from the fake's state and signed as Telnyx signs it.
+    event(target, eventType, fields = {}) {
+      return this.ctl('/_fake/callback', { url: target, build: { event_type: eventType, ...fields } });
+    },
+    stop() {
+      try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* gone */ }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  fake.public_key = (await fake.ctl('/_fake/public_key')).public_key;
   return fake;
 }
 
@@ -158,8 +203,11 @@ export async function launch() {
 // A page on `server` that records console errors, page errors and any
 // request that would leave 127.0.0.1 (aborted). With `fakeSdk`, the vendored
 // Twilio SDK is replaced by tests/browser/fake-twilio-sdk.js, whose Device
-// asks `voice` (a Node function) to play Twilio's part.
-export async function openPage(browser, server, { fakeSdk = null, permissions = ['microphone'] } = {}) {
+// asks `fakeSdk` (a Node function) to play Twilio's part; with
+// `fakeTelnyxSdk`, the same for @telnyx/webrtc (tests/browser/fake-telnyx-sdk.js,
+// binding window.__fakeTelnyx).
+export async function openPage(browser, server,
+  { fakeSdk = null, fakeTelnyxSdk = null, permissions = ['microphone'] } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   if (permissions.length) await context.grantPermissions(permissions, { origin: server.base });
   const problems = { console: [], pageErrors: [], offsite: [] };
@@ -175,9 +223,16 @@ export async function openPage(browser, server, { fakeSdk = null, permissions = 
         body: readFileSync(join(here, 'fake-twilio-sdk.js'), 'utf8'),
       });
     }
+    if (fakeTelnyxSdk && u.pathname === '/vendor/telnyx-webrtc.js') {
+      return route.fulfill({
+        status: 200, contentType: 'application/javascript',
+        body: readFileSync(join(here, 'fake-telnyx-sdk.js'), 'utf8'),
+      });
+    }
     return route.continue();
   });
   if (fakeSdk) await context.exposeBinding('__fakeTwilio', (_src, op, arg) => fakeSdk(op, arg));
+  if (fakeTelnyxSdk) await context.exposeBinding('__fakeTelnyx', (_src, op, arg) => fakeTelnyxSdk(op, arg));
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') problems.console.push(m.text()); });
   page.on('pageerror', (e) => problems.pageErrors.push(String(e)));
@@ -242,5 +297,60 @@ export function twilioEnv(fake) {
     DIALER_PROVIDER: 'twilio', TWILIO_ACCOUNT_SID: ACCOUNT_SID, TWILIO_AUTH_TOKEN: AUTH_TOKEN,
     TWILIO_API_KEY_SID: API_KEY_SID, TWILIO_API_KEY_SECRET: API_KEY_SECRET,
     TWILIO_TWIML_APP_SID: APP_SID, TWILIO_CALLER_ID: CALLER_ID, TWILIO_API_BASE: fake.url,
+  };
+}
+
+// Telnyx's side of the browser leg, for the fake SDK (the sequence of
+// tests/e2e/test_telnyx_flow.py): the incoming leg, its call.initiated naming
+// our room, the room our server made with it, and the join that makes us dial.
+export function telnyxPlayer(server, fake) {
+  const legs = new Map();
+  const events = server.base + '/api/v1/telnyx/events';
+  const player = async (op, arg) => {
+    if (op === 'connect') {
+      const made = await fake.ctl('/_fake/calls', {
+        direction: 'incoming', from: 'sip:operator@sip.telnyx.com', to: 'sip:dialer@sip.telnyx.com',
+      });
+      const leg = made.call_control_id || made.data.call_control_id;
+      const header = (arg.customHeaders || []).find((h) => h.name === 'X-Conference');
+      const name = header ? header.value : '';
+      const init = await fake.event(events, 'call.initiated', {
+        call_control_id: leg, payload: { custom_headers: [{ name: 'X-Conference', value: name }] },
+      });
+      if (init.status !== 204) return { rejected: true, body: init.body };
+      const state = await fake.state();
+      const confs = Array.isArray(state.conferences) ? state.conferences : Object.values(state.conferences);
+      const conf = confs.find((c) => c.name === name);
+      if (!conf) return { rejected: true };
+      legs.set(leg, conf.id);
+      for (const ev of ['conference.created', 'conference.participant.joined']) {
+        await fake.event(events, ev, { call_control_id: leg, conference_id: conf.id });
+      }
+      return { leg };
+    }
+    if (op === 'disconnect') {
+      const conf = legs.get(arg.leg);
+      if (conf) {
+        legs.delete(arg.leg);
+        await fake.event(events, 'conference.ended', { conference_id: conf }).catch(() => {});
+      }
+      return {};
+    }
+    return {};
+  };
+  // Move the prospect's leg of call `id`: 'answered' or 'hangup' (payload
+  // e.g. {hangup_cause: 'normal_clearing'}), as Telnyx's webhooks do.
+  player.prospect = async (callId, what, payload = {}) => {
+    const call = (await server.api('GET', '/api/v1/calls/' + callId)).body.call;
+    return fake.event(server.base + '/api/v1/telnyx/call-status?call=' + callId,
+      what === 'hangup' ? 'call.hangup' : 'call.' + what, { call_control_id: call.call_sid, payload });
+  };
+  return player;
+}
+
+export function telnyxEnv(fake) {
+  return {
+    DIALER_PROVIDER: 'telnyx', TELNYX_API_KEY, TELNYX_CONNECTION_ID, TELNYX_CALLER_ID: CALLER_ID,
+    TELNYX_CREDENTIAL_ID, TELNYX_PUBLIC_KEY: fake.public_key, TELNYX_API_BASE: fake.url,
   };
 }
