@@ -109,7 +109,7 @@ $(BUILD)/cgi-bin/%: cgi-bin/%.c $(LIBA)
 $(CTL): tools/dialerctl.c $(LIBA)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL) $(LIBA) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBA)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL) $(LIBA) $(LIBS) -lcmocka
 

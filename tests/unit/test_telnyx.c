@@ -32,6 +32,7 @@
 #include "config.h"
 #include "provider.h"
 #include "secure.h"
+#include "fakectl.h"
 #include "testutil.h"
 
 extern const struct provider provider_telnyx;
@@ -54,62 +55,11 @@ static char our_pub[64], other_pub[64], fake_pub[64];
 
 /* ---- control-endpoint helpers --------------------------------------- */
 
-struct resp {
-	char *s;
-	size_t len;
-};
-
-static size_t
-resp_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct resp *r = arg;
-	char *s = realloc(r->s, r->len + size * n + 1);
-
-	if (s == NULL)
-		return 0;
-	memcpy(s + r->len, p, size * n);
-	r->len += size * n;
-	s[r->len] = '\0';
-	r->s = s;
-	return size * n;
-}
-
 /* GET (json NULL) or POST json to the fake; the parsed answer, for cJSON_Delete. */
 static cJSON *
 ctl(const char *path, const char *json)
 {
-	struct resp r = { NULL, 0 };
-	struct curl_slist *hdr = NULL;
-	char url[512];
-	long status = 0;
-	CURL *h;
-	cJSON *j;
-
-	assert_true((size_t)snprintf(url, sizeof(url), "%s%s", fake_root, path) < sizeof(url));
-	h = curl_easy_init();
-	assert_non_null(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, resp_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
-	if (json != NULL) {
-		hdr = curl_slist_append(hdr, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json);
-	}
-	assert_int_equal(curl_easy_perform(h), CURLE_OK);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	if (status < 200 || status >= 300)
-		fprintf(stderr, "ctl %s: %ld %s\n", path, status, r.s ? r.s : "");
-	assert_true(status >= 200 && status < 300);
-	assert_non_null(r.s);
-	j = cJSON_Parse(r.s);
-	free(r.s);
-	assert_non_null(j);
-	return j;
+	return fakectl(fake_root, path, json);
 }
 
 static void
@@ -647,7 +597,7 @@ test_dial_error_mapping(void **state)
 static int
 naive_post_count(void)
 {
-	struct resp r = { NULL, 0 };
+	struct fakectl_resp r = { NULL, 0 };
 	struct curl_slist *hdr = NULL;
 	char url[160], get[200];
 	cJSON *all;
@@ -663,7 +613,7 @@ naive_post_count(void)
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, resp_write);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fakectl_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &r);
 	curl_easy_setopt(h, CURLOPT_URL, get);
 	curl_easy_perform(h); /* a 404: the connection stays open */
