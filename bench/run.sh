@@ -28,6 +28,11 @@ if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo
 	BENCH_OUT=$res "$here/calls.sh" "$build" || status=1
 fi
+if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
+	echo
+	echo "== calls over Telnyx (bench/calls_telnyx.py)"
+	BENCH_OUT=$res /usr/bin/python3 "$here/calls_telnyx.py" "$build" || status=1
+fi
 if [ "${BENCH_PAGE_RUN:-1}" = 1 ]; then
 	echo
 	echo "== the dial page in headless chromium (bench/page.mjs)"
@@ -82,6 +87,11 @@ if [ -n "$(get calls_get_rps)" ]; then
 	echo "| TCP connections to Twilio over $(get calls_flow_n) sequential calls (create, voice webhook, join webhook → dial; $(get calls_flow_ok) complete) | $(get calls_fake_conns) connections, $(get calls_webhooks_procs) \`webhooks\` processes | ≤ 1 per process | $(ok "$(get calls_fake_conns) <= $(get calls_webhooks_procs) && $(get calls_flow_ok) == $(get calls_flow_n)") |"
 elif [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo "| Calls benchmark | did not run | | |"
+fi
+if [ -n "$(get telnyx_create_p99)" ]; then
+	echo "| Side by side, Twilio / Telnyx: \`POST /api/v1/calls\` p99 | $(get calls_create_p99) ms / $(get telnyx_create_p99) ms (Telnyx fetches the login token from its fake) | ≤ 5 ms | $(ok "$(get telnyx_create_p99) <= 5") |"
+	echo "| … operator's join webhook, the dial inside, p99 | $(get calls_join_p99) ms / $(get telnyx_join_p99) ms | ≤ 5 ms | $(ok "$(get telnyx_join_p99) <= 5") |"
+	echo "| … TCP connections to the provider over $(get telnyx_calls_n) calls | $(get calls_fake_conns) for $(get calls_webhooks_procs) process / $(get telnyx_fake_conns) for $(get telnyx_procs) processes | ≤ 1 per process | $(ok "$(get telnyx_fake_conns) <= $(get telnyx_procs)") |"
 fi
 if [ -n "$(get page_interactive_ms)" ]; then
 	echo "| First load of \`/dial\` signed in, empty cache, without the SDK ($(get page_first_load_requests) requests) | $(awk -v b="$(get page_first_load_bytes)" 'BEGIN {printf "%.1f", b / 1024}') KB | ≤ 300 KB | $(ok "$(get page_first_load_bytes) <= 307200") |"
