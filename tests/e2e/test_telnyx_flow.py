@@ -249,3 +249,19 @@ def test_seed_initiate_rings_first_and_makes_the_room_on_answer(tx, fake):
     r = tx.api("GET", "/aicallgo/api/v1/cold-call/status/" + conf)
     assert r.status_code == 200, r.text
     assert r.json()["conference_sid"] == conf and r.json()["status"] == "in-progress"
+
+
+def test_telnyx_errors_reach_the_caller_in_our_envelope(tx, fake):
+    call = tx.api("POST", "/api/v1/calls", json={"to_phone": TO}).json()["call"]
+    leg, conf = operator_joins(fake, tx, call)
+    requests.post(fake.base_url + "/_fake/faults", json={
+        "method": "POST", "path": "/actions/mute$", "count": 1, "action": "status",
+        "status": 422, "code": "90015", "title": "Invalid call_control_id",
+        "detail": "Not in this conference"}, timeout=10)
+    r = tx.api("POST", "/api/v1/calls/%d/mute" % call["id"],
+               json={"participant": "operator", "muted": True})
+    err = assert_error(r, 422, "provider_rejected")
+    assert err["details"]["provider_code"] == "90015"
+    assert err["details"]["provider_status"] == 422
+    assert "Invalid call_control_id" in err["details"]["provider_message"]
+    assert len(made(fake, "POST", "/actions/mute")) == 1  # a 4xx is not repeated
