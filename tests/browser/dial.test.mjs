@@ -382,7 +382,11 @@ test('keyboard only: search, dial, mute, hold, hang up, outcome, next, cancel, h
   const table = page.getByRole('table', { name: 'Contacts' });
   await page.keyboard.press('/');
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('type')), 'search');
+  // Each keystroke may search; "Tur" already shows the one row, so wait for
+  // the last answer, or its repaint would take the focus from under Tab.
+  const last = page.waitForResponse((r) => r.url().includes('q=Turing'));
   await page.keyboard.type('Turing');
+  await last;
   await waitFor('search', async () => (await table.getByRole('row').count()) === 2);
   await page.keyboard.press('Tab'); // the status filter
   await page.keyboard.press('Tab'); // the row's Dial button
@@ -417,7 +421,7 @@ test('keyboard only: search, dial, mute, hold, hang up, outcome, next, cancel, h
   assert.equal(lastCallId(sim), id);
   assert.equal((await sim.api('GET', '/api/v1/calls/' + id)).body.call.outcome, 'follow_up');
   await table.getByRole('row').filter({ hasText: 'Alan Turing' }).filter({ hasText: 'Follow up' }).waitFor(T);
-  assert.equal(await focusedName(page), 'Dial Alan Turing');
+  await waitFor('focus back on the Dial button', async () => (await focusedName(page)) === 'Dial Alan Turing');
   // The help overlay: opened with ?, focus kept inside, Escape returns it.
   await page.keyboard.press('?');
   const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
