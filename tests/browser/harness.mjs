@@ -28,6 +28,15 @@ export const TELNYX_CREDENTIAL_ID = 'c215ade3-0d39-418e-94be-c5f780760199';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// Every process group we start; killed when the test process exits, even
+// when a hook failed before its `after` could stop them.
+const started = new Set();
+process.on('exit', () => {
+  for (const pgid of started) {
+    try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ }
+  }
+});
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -56,6 +65,7 @@ export async function startFakeTwilio() {
     '--port', '0', '--account-sid', ACCOUNT_SID, '--auth-token', AUTH_TOKEN,
     '--api-key-sid', API_KEY_SID, '--api-key-secret', API_KEY_SECRET, '--ready-file', ready],
   { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  started.add(proc.pid);
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
   for (let i = 0; i < 200; i++) {
@@ -94,6 +104,7 @@ export async function startFakeTelnyx() {
     '--port', '0', '--api-key', TELNYX_API_KEY, '--connection-id', TELNYX_CONNECTION_ID,
     '--credential-id', TELNYX_CREDENTIAL_ID, '--ready-file', ready],
   { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  started.add(proc.pid);
   let err = '';
   proc.stderr.on('data', (d) => { err += d; });
   for (let i = 0; i < 200; i++) {
@@ -146,6 +157,7 @@ export async function startServer(extraEnv = {}) {
   const proc = spawn(join(ROOT, 'tools', 'serve.sh'), [BUILD], {
     cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(proc.pid);
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
