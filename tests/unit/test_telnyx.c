@@ -112,28 +112,11 @@ fake_set_state(const char *ccid, const char *state)
 static int
 fake_count(const char *method, const char *suffix, cJSON **all, const cJSON **last)
 {
-	const cJSON *r;
-	int n = 0;
-	size_t sl = strlen(suffix);
+	const cJSON *req;
+	int n = fakectl_count(fake_root, method, suffix, all, last != NULL ? &req : NULL);
 
-	*all = ctl("/_fake/requests", NULL);
-	assert_true(cJSON_IsArray(*all));
 	if (last != NULL)
-		*last = NULL;
-	cJSON_ArrayForEach(r, *all) {
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
-		size_t pl;
-
-		if (!cJSON_IsString(m) || !cJSON_IsString(p) || strcmp(m->valuestring, method) != 0)
-			continue;
-		pl = strlen(p->valuestring);
-		if (pl < sl || strcmp(p->valuestring + pl - sl, suffix) != 0)
-			continue;
-		n++;
-		if (last != NULL)
-			*last = cJSON_GetObjectItemCaseSensitive(r, "json");
-	}
+		*last = req != NULL ? cJSON_GetObjectItemCaseSensitive(req, "json") : NULL;
 	return n;
 }
 
@@ -366,7 +349,11 @@ static int
 group_setup(void **state)
 {
 	char ready[128], pubfile[128];
-	int port = 0, i;
+	const char *args[] = {
+		"--port", "0", "--api-key", API_KEY, "--connection-id", CONNECTION_ID,
+		"--credential-id", CREDENTIAL_ID, "--public-key-file", pubfile, NULL
+	};
+	int port;
 	FILE *f;
 
 	(void)state;
@@ -379,33 +366,7 @@ group_setup(void **state)
 		return -1;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
-	fake_pid = fork();
-	if (fake_pid < 0)
-		return -1;
-	if (fake_pid == 0) {
-		execl("/usr/bin/python3", "python3", "tests/fake/fake_telnyx.py",
-		    "--port", "0", "--api-key", API_KEY, "--connection-id", CONNECTION_ID,
-		    "--credential-id", CREDENTIAL_ID, "--public-key-file", pubfile,
-		    "--ready-file", ready, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && port == 0; i++) {
-		struct timespec ts = { 0, 50 * 1000000L };
-
-		if ((f = fopen(ready, "r")) != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port == 0) {
-			if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-				fake_pid = -1;
-				return -1;
-			}
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (port <= 0)
+	if ((port = fakectl_start("tests/fake/fake_telnyx.py", args, ready, &fake_pid)) < 0)
 		return -1;
 	/* The public key file is written before the ready file. */
 	if ((f = fopen(pubfile, "r")) == NULL)
@@ -433,11 +394,7 @@ group_teardown(void **state)
 	const char *const *k;
 
 	(void)state;
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGTERM);
-		waitpid(fake_pid, NULL, 0);
-		fake_pid = -1;
-	}
+	fakectl_stop(&fake_pid);
 	snprintf(path, sizeof(path), "%s/ready", fake_dir);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/pub", fake_dir);

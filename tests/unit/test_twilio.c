@@ -108,29 +108,7 @@ fake_conference(struct conf *c)
 static int
 fake_count(const char *method, const char *suffix, cJSON **all, const cJSON **last)
 {
-	const cJSON *r;
-	int n = 0;
-	size_t sl = strlen(suffix);
-
-	*all = ctl("/_fake/requests", NULL);
-	assert_true(cJSON_IsArray(*all));
-	if (last != NULL)
-		*last = NULL;
-	cJSON_ArrayForEach(r, *all) {
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "method");
-		const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
-		size_t pl;
-
-		if (!cJSON_IsString(m) || !cJSON_IsString(p) || strcmp(m->valuestring, method) != 0)
-			continue;
-		pl = strlen(p->valuestring);
-		if (pl < sl || strcmp(p->valuestring + pl - sl, suffix) != 0)
-			continue;
-		n++;
-		if (last != NULL)
-			*last = r;
-	}
-	return n;
+	return fakectl_count(fake_base, method, suffix, all, last);
 }
 
 /* The values of form parameter `name` in a recorded request. */
@@ -189,8 +167,12 @@ set_env(void)
 static int
 group_setup(void **state)
 {
+	static const char *const args[] = {
+		"--port", "0", "--account-sid", FAKE_AC, "--auth-token", FAKE_TOKEN,
+		"--api-key-sid", FAKE_SK, "--api-key-secret", FAKE_SECRET, NULL
+	};
 	char ready[128];
-	int port = 0, i;
+	int port;
 
 	(void)state;
 	tu_env_clean();
@@ -198,34 +180,7 @@ group_setup(void **state)
 	snprintf(ready, sizeof(ready), "%s/ready", fake_dir);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -1;
-	fake_pid = fork();
-	if (fake_pid < 0)
-		return -1;
-	if (fake_pid == 0) {
-		execl("/usr/bin/python3", "python3", "tests/fake/fake_twilio.py",
-		    "--port", "0", "--account-sid", FAKE_AC, "--auth-token", FAKE_TOKEN,
-		    "--api-key-sid", FAKE_SK, "--api-key-secret", FAKE_SECRET,
-		    "--ready-file", ready, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && port == 0; i++) {
-		FILE *f = fopen(ready, "r");
-		struct timespec ts = { 0, 50 * 1000000L };
-
-		if (f != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port == 0) {
-			if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid) {
-				fake_pid = -1;
-				return -1;
-			}
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (port <= 0)
+	if ((port = fakectl_start("tests/fake/fake_twilio.py", args, ready, &fake_pid)) < 0)
 		return -1;
 	snprintf(fake_base, sizeof(fake_base), "http://127.0.0.1:%d", port);
 	set_env();
@@ -239,11 +194,7 @@ group_teardown(void **state)
 	char ready[128];
 
 	(void)state;
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGTERM);
-		waitpid(fake_pid, NULL, 0);
-		fake_pid = -1;
-	}
+	fakectl_stop(&fake_pid);
 	snprintf(ready, sizeof(ready), "%s/ready", fake_dir);
 	unlink(ready);
 	tu_rmdir(fake_dir);
