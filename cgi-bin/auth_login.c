@@ -13,7 +13,6 @@ static void
 handle(struct http_req *req)
 {
 	char token[AUTH_TOKEN_LEN + 1], csrf[AUTH_TOKEN_LEN + 1], msg[128], wait[24];
-	struct valid_error verr;
 	struct auth_user user;
 	cJSON *body, *out;
 	long retry_after = 0;
@@ -25,10 +24,8 @@ handle(struct http_req *req)
 	}
 	if (!app_ready(req) || (body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, fields, sizeof(fields) / sizeof(fields[0]), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, fields, sizeof(fields) / sizeof(fields[0])))
 		return;
-	}
 	err = auth_login(cJSON_GetObjectItem(body, "username")->valuestring,
 	    cJSON_GetObjectItem(body, "password")->valuestring,
 	    http_remote_addr(req), http_header(req, "User-Agent"), &user, token,

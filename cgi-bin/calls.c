@@ -97,10 +97,8 @@ create_call(struct http_req *req, const struct app_who *who)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, create_fields, N(create_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, create_fields, N(create_fields)))
 		return;
-	}
 	cid = cJSON_GetObjectItemCaseSensitive(body, "contact_id");
 	to = cJSON_GetObjectItemCaseSensitive(body, "to_phone");
 	from = cJSON_GetObjectItemCaseSensitive(body, "from_phone");
@@ -162,7 +160,6 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 	const struct provider *p;
 	struct provider_error perr;
 	struct provider_ref ref;
-	struct valid_error verr;
 	struct call c;
 	cJSON *body = NULL;
 	enum dl_err err = DL_OK;
@@ -177,10 +174,8 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		const cJSON *notes;
 		enum call_outcome outcome;
 
-		if (valid_json(body, log_fields, N(log_fields), &verr) != DL_OK) {
-			app_invalid(req, &verr);
+		if (!app_valid(req, body, log_fields, N(log_fields)))
 			return;
-		}
 		call_outcome_parse(cJSON_GetObjectItemCaseSensitive(body, "outcome")->valuestring, &outcome);
 		notes = cJSON_GetObjectItemCaseSensitive(body, "notes");
 		if ((err = calls_log(id, outcome, cJSON_IsString(notes) ? notes->valuestring : NULL)) != DL_OK ||
@@ -218,18 +213,14 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		return;
 	}
 	if (strcmp(action, "mute") == 0) {
-		if (valid_json(body, mute_fields, N(mute_fields), &verr) != DL_OK) {
-			app_invalid(req, &verr);
+		if (!app_valid(req, body, mute_fields, N(mute_fields)))
 			return;
-		}
 		err = callflow_mute(p, &c, strcmp(cJSON_GetObjectItemCaseSensitive(body,
 		    "participant")->valuestring, "operator") == 0 ? PROVIDER_OPERATOR : PROVIDER_CONTACT,
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "muted")), &perr);
 	} else if (strcmp(action, "hold") == 0) {
-		if (valid_json(body, hold_fields, N(hold_fields), &verr) != DL_OK) {
-			app_invalid(req, &verr);
+		if (!app_valid(req, body, hold_fields, N(hold_fields)))
 			return;
-		}
 		err = callflow_hold(p, &c, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(body, "hold")),
 		    &perr);
 	} else {

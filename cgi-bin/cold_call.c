@@ -100,7 +100,6 @@ initiate(struct http_req *req, const struct app_who *who)
 {
 	const char *to, *from, *prov, *key = http_header(req, "Idempotency-Key");
 	char to_e164[20], from_e164[20] = "";
-	struct valid_error verr;
 	const struct provider *p;
 	struct callflow_start s;
 	cJSON *body, *o;
@@ -108,10 +107,8 @@ initiate(struct http_req *req, const struct app_who *who)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, initiate_fields, N(initiate_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, initiate_fields, N(initiate_fields)))
 		return;
-	}
 	to = str(body, "to_phone");
 	from = str(body, "from_phone");
 	prov = str(body, "provider");
@@ -152,7 +149,6 @@ webrtc_join(struct http_req *req, const struct app_who *who)
 	struct provider_join join;
 	struct provider_error perr;
 	struct provider_ref ref;
-	struct valid_error verr;
 	const struct provider *p;
 	char identity[64];
 	struct call c;
@@ -161,10 +157,8 @@ webrtc_join(struct http_req *req, const struct app_who *who)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, join_fields, N(join_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, join_fields, N(join_fields)))
 		return;
-	}
 	if (!load_conference(req, who, str(body, "conference_id"), &c) ||
 	    !app_provider(req, c.provider, &p))
 		return;
@@ -202,7 +196,6 @@ control(struct http_req *req, const struct app_who *who)
 {
 	const char *action, *sid;
 	struct provider_error perr;
-	struct valid_error verr;
 	const struct provider *p;
 	const cJSON *value;
 	struct call c;
@@ -213,10 +206,8 @@ control(struct http_req *req, const struct app_who *who)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, control_fields, N(control_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, control_fields, N(control_fields)))
 		return;
-	}
 	if (!load_conference(req, who, str(body, "conference_sid"), &c) ||
 	    !app_provider(req, c.provider, &p))
 		return;

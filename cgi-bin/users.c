@@ -86,7 +86,6 @@ list_users(struct http_req *req)
 static void
 create_user(struct http_req *req)
 {
-	struct valid_error verr;
 	enum auth_role role = AUTH_OPERATOR;
 	const cJSON *r;
 	cJSON *body;
@@ -95,10 +94,8 @@ create_user(struct http_req *req)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, create_fields, NFIELDS(create_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, create_fields, NFIELDS(create_fields)))
 		return;
-	}
 	r = cJSON_GetObjectItemCaseSensitive(body, "role");
 	if (cJSON_IsString(r))
 		auth_role_parse(r->valuestring, &role);
@@ -119,7 +116,6 @@ create_user(struct http_req *req)
 static void
 update_user(struct http_req *req, long long id)
 {
-	struct valid_error verr;
 	enum auth_role role;
 	int disabled;
 	const cJSON *r, *d, *p;
@@ -128,10 +124,8 @@ update_user(struct http_req *req, long long id)
 
 	if ((body = app_json_body(req)) == NULL)
 		return;
-	if (valid_json(body, update_fields, NFIELDS(update_fields), &verr) != DL_OK) {
-		app_invalid(req, &verr);
+	if (!app_valid(req, body, update_fields, NFIELDS(update_fields)))
 		return;
-	}
 	r = cJSON_GetObjectItemCaseSensitive(body, "role");
 	d = cJSON_GetObjectItemCaseSensitive(body, "disabled");
 	p = cJSON_GetObjectItemCaseSensitive(body, "password");

@@ -113,7 +113,7 @@ handle(struct http_req *req)
 	in.body = body;
 	in.bodylen = len;
 	in.now_unix = 0;
-	switch (p->webhook(&in, &ev)) {
+	switch ((err = p->webhook(&in, &ev))) {
 	case DL_OK:
 		break;
 	case DL_ERR_AUTH:
@@ -128,8 +128,13 @@ handle(struct http_req *req)
 		http_send_error(req, 400, "invalid_webhook",
 		    "The webhook lacks a field it must have, or one is malformed.", NULL);
 		return;
-	default:
+	case DL_ERR_NOTFOUND:
 		http_send_error(req, 404, "not_found", "No such resource.", NULL);
+		return;
+	default:
+		/* Our side cannot check it (a key setting that is no key, out of
+		 * memory): the provider should try again, not give up on a 404. */
+		app_error(req, err, NULL);
 		return;
 	}
 	if (!app_ready(req))

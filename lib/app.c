@@ -379,3 +379,14 @@ app_start_error(struct http_req *req, enum dl_err err, const struct callflow_sta
 		app_error(req, err, "call");
 	}
 }
+
+int
+app_valid(struct http_req *req, const cJSON *body, const struct valid_field *fields, size_t n)
+{
+	struct valid_error verr;
+
+	if (valid_json(body, fields, n, &verr) == DL_OK)
+		return 1;
+	app_invalid(req, &verr);
+	return 0;
+}

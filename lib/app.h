@@ -50,6 +50,9 @@ cJSON *app_json_body(struct http_req *req);
 void app_error(struct http_req *req, enum dl_err err, const char *what);
 /* 422 validation_failed with {"field","reason"} in details. */
 void app_invalid(struct http_req *req, const struct valid_error *e);
+/* 1 if body passes the field table; else sends that 422 and returns 0. */
+int app_valid(struct http_req *req, const cJSON *body, const struct valid_field *fields,
+    size_t n);
 /* 400 invalid_parameter for a query parameter. */
 void app_bad_param(struct http_req *req, const struct valid_error *e);
 

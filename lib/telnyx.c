@@ -208,6 +208,26 @@ data_str(const cJSON *root, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* The id at data.<key> of an answer (deleted here) into out; an answer
+ * without a usable one is malformed. */
+static enum dl_err
+take_data_id(cJSON *ans, const char *key, char out[PROVIDER_SID_MAX],
+    struct provider_error *perr)
+{
+	const char *id = data_str(ans, key);
+	char msg[64];
+
+	if (!id_ok(id)) {
+		snprintf(msg, sizeof(msg), "Telnyx's answer has no %s.", key);
+		rest_error(perr, 200, "malformed", msg);
+		cJSON_Delete(ans);
+		return DL_ERR_IO;
+	}
+	memcpy(out, id, strlen(id) + 1);
+	cJSON_Delete(ans);
+	return DL_OK;
+}
+
 /* Our call id as client_state: base64 of its decimal digits. */
 static int
 add_client_state(cJSON *o, long long call_id)
@@ -310,7 +330,6 @@ tx_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 {
 	const char *from = d->from != NULL && *d->from ? d->from : config_get("TELNYX_CALLER_ID");
 	const char *conn = config_get("TELNYX_CONNECTION_ID");
-	const char *ccid;
 	cJSON *req, *ans = NULL;
 	enum dl_err err;
 	int ok;
@@ -347,15 +366,7 @@ tx_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	/* Never retried: the request may have reached Telnyx and rung. */
 	if ((err = tx_post("/calls", req, 0, &ans, perr)) != DL_OK)
 		return err;
-	ccid = data_str(ans, "call_control_id");
-	if (!id_ok(ccid)) {
-		rest_error(perr, 200, "malformed", "Telnyx's answer has no call_control_id.");
-		cJSON_Delete(ans);
-		return DL_ERR_IO;
-	}
-	memcpy(leg, ccid, strlen(ccid) + 1);
-	cJSON_Delete(ans);
-	return DL_OK;
+	return take_data_id(ans, "call_control_id", leg, perr);
 }
 
 /* ---- conference actions ----------------------------------------------- */
@@ -800,7 +811,6 @@ static enum dl_err
 create_conference(const char *leg, const char *name, long long call_id,
     char out[PROVIDER_SID_MAX], struct provider_error *perr)
 {
-	const char *id;
 	cJSON *req, *ans = NULL;
 	enum dl_err err;
 
@@ -822,15 +832,7 @@ create_conference(const char *leg, const char *name, long long call_id,
 		return find_conference(name, out, perr);
 	if (err != DL_OK)
 		return err;
-	id = data_str(ans, "id");
-	if (!id_ok(id)) {
-		rest_error(perr, 200, "malformed", "Telnyx's answer has no conference id.");
-		cJSON_Delete(ans);
-		return DL_ERR_IO;
-	}
-	memcpy(out, id, strlen(id) + 1);
-	cJSON_Delete(ans);
-	return DL_OK;
+	return take_data_id(ans, "id", out, perr);
 }
 
 /* A call action that is not repeated by us (answer, reject). */

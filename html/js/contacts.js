@@ -114,7 +114,6 @@ export function createContacts({ onDial, onHistory }) {
     ctrl = new AbortController();
     saveHash();
     els.table.setAttribute('aria-busy', 'true');
-    const hadFocusIn = els.tbody.contains(document.activeElement) ? document.activeElement : null;
     try {
       const data = await get(`/api/v1/contacts${query({
         list_id: st.list, status: st.status, q: st.q.trim(), page: st.page, per_page: PER_PAGE,
@@ -129,10 +128,13 @@ export function createContacts({ onDial, onHistory }) {
         return;
       }
       els.error.textContent = '';
+      // Looked at only now: focus may have come back into the table (a dialog
+      // closing) while this answer was on its way.
+      const hadFocusIn = els.tbody.contains(document.activeElement) ? document.activeElement : null;
       render();
       if (keepFocus && hadFocusIn && !hadFocusIn.isConnected) {
-        const sel = hadFocusIn.dataset.dial ? `[data-dial="${hadFocusIn.dataset.dial}"]`
-          : hadFocusIn.dataset.history ? `[data-history="${hadFocusIn.dataset.history}"]` : null;
+        const sel = hadFocusIn.dataset.dial ? `[data-dial="${CSS.escape(hadFocusIn.dataset.dial)}"]`
+          : hadFocusIn.dataset.history ? `[data-history="${CSS.escape(hadFocusIn.dataset.history)}"]` : null;
         const again = sel && els.tbody.querySelector(sel);
         (again || els.table).focus?.();
       }

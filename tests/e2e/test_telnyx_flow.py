@@ -265,3 +265,13 @@ def test_telnyx_errors_reach_the_caller_in_our_envelope(tx, fake):
     assert err["details"]["provider_status"] == 422
     assert "Invalid call_control_id" in err["details"]["provider_message"]
     assert len(made(fake, "POST", "/actions/mute")) == 1  # a 4xx is not repeated
+
+
+def test_a_public_key_setting_that_is_no_key_is_503_not_404(fake, server_factory):
+    env = telnyx_env(fake)
+    env["TELNYX_PUBLIC_KEY"] = "bm90IGEga2V5"  # base64, but not 32 bytes
+    srv = server_factory(env)
+    leg = browser_leg(fake)
+    ev = fake.build_event("call.initiated", call_control_id=leg)
+    r = fake.callback(srv.url("/api/v1/telnyx/events"), ev)
+    assert r["status"] == 503 and "misconfigured" in r["body"], r
