@@ -12,11 +12,11 @@ DEFS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 INCS = -Ilib -I/usr/include/cjson
 
 ifeq ($(SAN),1)
-BUILD = build/san
+BUILD ?= build/san
 OPT = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SANLD = -fsanitize=address,undefined
 else
-BUILD = build
+BUILD ?= build
 OPT = -O2 -g
 SANLD =
 endif
@@ -106,8 +106,9 @@ $(BUILD)/cgi-bin/%: cgi-bin/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL) $(LIBA) $(LIBS)
 
-$(CTL): tools/dialerctl.c $(LIBA)
-	$(CC) $(CFLAGS_ALL) $< -o $@ $(LDFLAGS_ALL) $(LIBA) $(LIBS)
+CTL_SRC = tools/dialerctl.c $(wildcard tools/ctl_*.c)
+$(CTL): $(CTL_SRC) tools/ctl.h $(LIBA)
+	$(CC) $(CFLAGS_ALL) -Itools $(CTL_SRC) -o $@ $(LDFLAGS_ALL) $(LIBA) $(LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBA)
 	@mkdir -p $(dir $@)

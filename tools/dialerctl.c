@@ -15,38 +15,7 @@
 #include "contacts.h"
 #include "db.h"
 #include "secure.h"
-
-static const char usage[] =
-    "usage: dialerctl COMMAND [ARGS]\n"
-    "\n"
-    "commands:\n"
-    "  init-db                  create or upgrade the database at DIALER_DB\n"
-    "  add-user NAME [--admin]  add an operator (or admin); password from stdin\n"
-    "  passwd NAME              set NAME's password (from stdin); ends their sessions\n"
-    "  ensure-admin             make sure user 'admin' exists: password from\n"
-    "                           DIALER_ADMIN_PASSWORD (also reset to it if set),\n"
-    "                           else generated and printed once\n"
-    "  import FILE [--list NAME] [--list-id ID] [--region CC]\n"
-    "                           import a contact CSV ('-' for stdin); prints the\n"
-    "                           same JSON report as POST /api/v1/contacts/import\n"
-    "\n"
-    "Every command takes --help. The database is DIALER_DB (default var/dialer.db).\n"
-    "A password is read from the terminal (asked twice) or as one line of stdin.\n";
-
-static const char *const command_help[][2] = {
-	{ "init-db", "usage: dialerctl init-db\nCreate the database at DIALER_DB, or apply pending migrations.\n" },
-	{ "add-user", "usage: dialerctl add-user NAME [--admin]\nAdd a user (operator unless --admin). "
-	  "The password (8-1024 characters) is read from the terminal or stdin.\n" },
-	{ "passwd", "usage: dialerctl passwd NAME\nSet NAME's password (from the terminal or stdin) "
-	  "and end all of NAME's sessions.\n" },
-	{ "ensure-admin", "usage: dialerctl ensure-admin\nCreate user 'admin' if missing. Its password is "
-	  "DIALER_ADMIN_PASSWORD when set (an existing admin's password is reset to it), else a "
-	  "generated one printed once.\n" },
-	{ "import", "usage: dialerctl import FILE [--list NAME] [--list-id ID] [--region CC]\n"
-	  "Import a contact CSV (FILE '-' reads stdin) into a new list (named NAME, default the file "
-	  "name) or into list ID. CC is the region assumed for numbers without a country code "
-	  "(default DIALER_DEFAULT_REGION). Prints the JSON report; exits 1 if the file is refused.\n" },
-};
+#include "ctl.h"
 
 static int
 wants_help(int argc, char **argv)
@@ -59,8 +28,8 @@ wants_help(int argc, char **argv)
 	return 0;
 }
 
-static int
-open_db(void)
+int
+ctl_open_db(void)
 {
 	const char *path;
 
@@ -136,20 +105,16 @@ cmd_add_user(int argc, char **argv)
 			role = AUTH_ADMIN;
 		else if (name == NULL && argv[i][0] != '-')
 			name = argv[i];
-		else {
-			fputs(command_help[1][1], stderr);
-			return 2;
-		}
+		else
+			return -1;
 	}
-	if (name == NULL) {
-		fputs(command_help[1][1], stderr);
-		return 2;
-	}
+	if (name == NULL)
+		return -1;
 	if (!auth_username_valid(name)) {
 		fprintf(stderr, "dialerctl: a username is 1 to 64 letters, digits or . _ @ -\n");
 		return 1;
 	}
-	if (!open_db() || !get_password(pw, sizeof(pw)))
+	if (!ctl_open_db() || !get_password(pw, sizeof(pw)))
 		return 1;
 	err = auth_user_create(name, pw, role, NULL);
 	if (err == DL_ERR_CONFLICT) {
@@ -171,11 +136,9 @@ cmd_passwd(int argc, char **argv)
 	struct auth_user u;
 	enum dl_err err;
 
-	if (argc != 2) {
-		fputs(command_help[2][1], stderr);
-		return 2;
-	}
-	if (!open_db())
+	if (argc != 2)
+		return -1;
+	if (!ctl_open_db())
 		return 1;
 	if (auth_user_by_name(argv[1], &u) != DL_OK) {
 		fprintf(stderr, "dialerctl: no user %s\n", argv[1]);
@@ -192,7 +155,7 @@ cmd_passwd(int argc, char **argv)
 }
 
 static int
-cmd_ensure_admin(void)
+cmd_ensure_admin(int argc, char **argv)
 {
 	const char *given;
 	char generated[32];
@@ -202,7 +165,10 @@ cmd_ensure_admin(void)
 	int no = 0;
 	enum dl_err err;
 
-	if (!open_db())
+	(void)argv;
+	if (argc != 1)
+		return -1;
+	if (!ctl_open_db())
 		return 1;
 	given = config_get("DIALER_ADMIN_PASSWORD");
 	if (given != NULL && auth_password_problem(given) != NULL) {
@@ -267,16 +233,12 @@ cmd_import(int argc, char **argv)
 			region = argv[++i];
 		else if (file == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
 			file = argv[i];
-		else {
-			fputs(command_help[4][1], stderr);
-			return 2;
-		}
+		else
+			return -1;
 	}
-	if (file == NULL) {
-		fputs(command_help[4][1], stderr);
-		return 2;
-	}
-	if (!open_db())
+	if (file == NULL)
+		return -1;
+	if (!ctl_open_db())
 		return 1;
 	if (list == NULL) {
 		const char *slash = strrchr(file, '/');
@@ -330,45 +292,107 @@ cmd_import(int argc, char **argv)
 	return 0;
 }
 
+static int
+cmd_init_db(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return -1;
+	if (!ctl_open_db())
+		return 1;
+	printf("database %s at schema version %d\n", config_get("DIALER_DB"),
+	    db_schema_version());
+	return 0;
+}
+
+/*
+ * Every command: its name, its line in the overview, its --help text, and
+ * the function that runs it with argv[0] = the command's name. A function
+ * returns the exit status, or -1 for a usage error (its help goes to stderr,
+ * exit 2). Commands kept in other files (tools/ctl_*.c) declare theirs in ctl.h.
+ */
+static const struct ctl_command commands[] = {
+	{ "init-db", "init-db",
+	  "create or upgrade the database at DIALER_DB",
+	  "usage: dialerctl init-db\nCreate the database at DIALER_DB, or apply pending migrations.\n",
+	  cmd_init_db },
+	{ "add-user", "add-user NAME [--admin]",
+	  "add an operator (or admin); password from stdin",
+	  "usage: dialerctl add-user NAME [--admin]\nAdd a user (operator unless --admin). "
+	  "The password (8-1024 characters) is read from the terminal or stdin.\n",
+	  cmd_add_user },
+	{ "passwd", "passwd NAME",
+	  "set NAME's password (from stdin); ends their sessions",
+	  "usage: dialerctl passwd NAME\nSet NAME's password (from the terminal or stdin) "
+	  "and end all of NAME's sessions.\n",
+	  cmd_passwd },
+	{ "ensure-admin", "ensure-admin",
+	  "make sure user 'admin' exists: password from DIALER_ADMIN_PASSWORD\n"
+	  "(also reset to it if set), else generated and printed once",
+	  "usage: dialerctl ensure-admin\nCreate user 'admin' if missing. Its password is "
+	  "DIALER_ADMIN_PASSWORD when set (an existing admin's password is reset to it), else a "
+	  "generated one printed once.\n",
+	  cmd_ensure_admin },
+	{ "import", "import FILE [--list NAME] [--list-id ID] [--region CC]",
+	  "import a contact CSV ('-' for stdin); prints the same JSON report\n"
+	  "as POST /api/v1/contacts/import",
+	  "usage: dialerctl import FILE [--list NAME] [--list-id ID] [--region CC]\n"
+	  "Import a contact CSV (FILE '-' reads stdin) into a new list (named NAME, default the file "
+	  "name) or into list ID. CC is the region assumed for numbers without a country code "
+	  "(default DIALER_DEFAULT_REGION). Prints the JSON report; exits 1 if the file is refused.\n",
+	  cmd_import },
+	/* tools/ctl_*.c commands go here, one row each. */
+};
+
+static void
+print_usage(FILE *out)
+{
+	size_t i;
+	const char *p, *nl;
+
+	fputs("usage: dialerctl COMMAND [ARGS]\n\ncommands:\n", out);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fprintf(out, "  %s\n", commands[i].synopsis);
+		for (p = commands[i].summary; *p != '\0'; p = *nl ? nl + 1 : nl) {
+			nl = strchr(p, '\n');
+			if (nl == NULL)
+				nl = p + strlen(p);
+			fprintf(out, "      %.*s\n", (int)(nl - p), p);
+		}
+	}
+	fputs("\nEvery command takes --help. The database is DIALER_DB (default var/dialer.db).\n"
+	    "A password is read from the terminal (asked twice) or as one line of stdin.\n", out);
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	const struct ctl_command *c = NULL;
 	size_t i;
 	int rc;
 
 	if (cmd == NULL || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
 	    strcmp(cmd, "help") == 0) {
-		fputs(usage, cmd == NULL ? stderr : stdout);
+		print_usage(cmd == NULL ? stderr : stdout);
 		return cmd == NULL ? 2 : 0;
 	}
-	for (i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++) {
-		if (strcmp(cmd, command_help[i][0]) == 0 && wants_help(argc - 1, argv + 1)) {
-			fputs(command_help[i][1], stdout);
-			return 0;
-		}
-	}
-	if (strcmp(cmd, "init-db") == 0) {
-		if (argc != 2) {
-			fputs(command_help[0][1], stderr);
-			return 2;
-		}
-		if (!open_db())
-			return 1;
-		printf("database %s at schema version %d\n", config_get("DIALER_DB"),
-		    db_schema_version());
-		rc = 0;
-	} else if (strcmp(cmd, "add-user") == 0) {
-		rc = cmd_add_user(argc - 1, argv + 1);
-	} else if (strcmp(cmd, "passwd") == 0) {
-		rc = cmd_passwd(argc - 1, argv + 1);
-	} else if (strcmp(cmd, "ensure-admin") == 0) {
-		rc = cmd_ensure_admin();
-	} else if (strcmp(cmd, "import") == 0) {
-		rc = cmd_import(argc - 1, argv + 1);
-	} else {
-		fprintf(stderr, "dialerctl: unknown command %s\n\n%s", cmd, usage);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			c = &commands[i];
+	if (c == NULL) {
+		fprintf(stderr, "dialerctl: unknown command %s\n\n", cmd);
+		print_usage(stderr);
 		return 2;
+	}
+	if (wants_help(argc - 1, argv + 1)) {
+		fputs(c->help, stdout);
+		return 0;
+	}
+	rc = c->run(argc - 1, argv + 1);
+	if (rc < 0) {
+		fputs(c->help, stderr);
+		rc = 2;
 	}
 	db_close();
 	config_reset();

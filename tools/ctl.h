@@ -1,0 +1,22 @@
+/*
+ * ctl: what dialerctl's command files (tools/dialerctl.c, tools/ctl_*.c)
+ * share. A command's function gets argv[0] = its own name and returns the
+ * process exit status, or -1 for a usage error (dialerctl then prints the
+ * command's help to stderr and exits 2).
+ */
+#ifndef DL_CTL_H
+#define DL_CTL_H
+
+struct ctl_command {
+	const char *name;     /* as typed: "init-db" */
+	const char *synopsis; /* "import FILE [--list NAME]": the overview's first line */
+	const char *summary;  /* the overview's description ('\n' between lines) */
+	const char *help;     /* whole --help text */
+	int (*run)(int argc, char **argv);
+};
+
+/* Load the settings and open (and migrate) DIALER_DB; prints why not and
+ * returns 0 when it cannot. dialerctl's main closes it. */
+int ctl_open_db(void);
+
+#endif
