@@ -49,9 +49,10 @@ FROM calls
 GROUP BY 1, 2;
 
 -- Each operator's day: dials, connects, connect rate (percent of dials),
--- talk time (total and per connect, seconds), and dials per hour of the
--- time between their first and last dial that day (at least one hour,
--- so a day of two quick calls is not "120 calls an hour").
+-- talk time (total and per connect, seconds), active hours (first to
+-- last dial of the day, at least one, so a day of two quick calls is not
+-- "120 calls an hour") and dials per active hour. Sum dials and active_h
+-- to get the rate over several days.
 CREATE VIEW v_operator_daily AS
 SELECT
   day,
@@ -62,6 +63,7 @@ SELECT
   round(100.0 * connects / dials, 1)    AS connect_rate,
   talk_s,
   CASE WHEN connects > 0 THEN round(1.0 * talk_s / connects, 1) END AS avg_talk_s,
+  round(max(1.0, (last_unix - first_unix) / 3600.0), 2) AS active_h,
   round(dials / max(1.0, (last_unix - first_unix) / 3600.0), 1) AS calls_per_hour
 FROM (
   SELECT
