@@ -358,6 +358,8 @@ handle(struct http_req *req)
 		return;
 	}
 	rest = path + strlen(PREFIX);
+	if (strncmp(rest, "status/", 7) == 0)
+		http_set_route(req, PREFIX "status/{sid}");
 	if (strcmp(rest, "initiate") == 0 || strcmp(rest, "webrtc-join") == 0 ||
 	    strcmp(rest, "control/mute") == 0 || strcmp(rest, "end") == 0)
 		want = "POST";

@@ -145,8 +145,8 @@ dial_prospect(const struct provider *p, struct call *c, int first,
 		d.conference_url = conf_url;
 	if ((err = p->dial(&d, leg, perr)) != DL_OK) {
 		log_mask_phone(c->to_phone, masked, sizeof(masked));
-		log_line("call=%lld provider=%s dial to %s failed: %s %s", c->id, p->name, masked,
-		    dl_strerror(err), perr->code);
+		log_line("event=dial_failed call=%lld provider=%s to=%s err=%s provider_code=%s",
+		    c->id, p->name, LOG_Q(masked), dl_strerror(err), LOG_Q(perr->code));
 		calls_fail(c->id, perr->reason[0] ? perr->reason : "provider_error");
 		calls_get(c->id, c);
 		return err;
@@ -205,8 +205,8 @@ callflow_start(const struct provider *p, struct callflow_start *s)
 	    &s->retry_after)) != DL_OK)
 		return err;
 	if (!s->replayed)
-		log_line("call=%lld provider=%s%s created", s->call.id, p->name,
-		    p->simulated ? " (SIMULATED: no phone rings)" : "");
+		log_line("event=call_created call=%lld provider=%s simulated=%d", s->call.id,
+		    p->name, p->simulated);
 	callflow_identity(s->in.operator_id, identity, sizeof(identity));
 	callflow_ref(&s->call, &ref);
 	if ((err = p->join(&ref, identity, &s->join, &s->perr)) != DL_OK) {
@@ -301,8 +301,8 @@ on_operator_connect(const struct provider *p, const struct provider_event *ev,
 	callflow_identity(c->operator_id, identity, sizeof(identity));
 	if (!found || call_status_final(c->status) ||
 	    (p->leg_identity && strcmp(ev->identity, identity) != 0)) {
-		log_line("call=%lld provider=%s refused a leg joining conference %s",
-		    found ? c->id : 0, p->name, found ? c->conference_name : "(unknown)");
+		/* Not the conference name: for Telnyx it is what admits a leg. */
+		log_line("event=leg_refused call=%lld provider=%s", found ? c->id : 0, p->name);
 		return p->admit(ev, NULL, NULL, reply);
 	}
 	if ((err = calls_set_operator_leg(c->id, ev->call_sid)) != DL_OK ||
@@ -345,8 +345,8 @@ on_join(const struct provider *p, const struct provider_event *ev, struct call *
 	callflow_ref(c, &ref);
 	memset(&perr, 0, sizeof(perr));
 	if (p->end(&ref, &perr) != DL_OK)
-		log_line("call=%lld provider=%s could not end the conference: %s", c->id,
-		    p->name, perr.code);
+		log_line("event=end_failed call=%lld provider=%s provider_code=%s", c->id,
+		    p->name, LOG_Q(perr.code));
 	return DL_OK;
 }
 
@@ -384,8 +384,8 @@ on_leg(const struct provider *p, const struct provider_event *ev, struct call *c
 		return DL_OK;
 	/* Answered but not with the operator: hang up rather than leave them
 	 * talking to nobody. */
-	log_line("call=%lld provider=%s could not bring the prospect in: %s", c->id, p->name,
-	    perr.code);
+	log_line("event=bring_in_failed call=%lld provider=%s provider_code=%s", c->id,
+	    p->name, LOG_Q(perr.code));
 	memset(&perr, 0, sizeof(perr));
 	p->end(&ref, &perr);
 	return calls_fail(c->id, "provider_error");
@@ -458,8 +458,8 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 			callflow_ref(&c, &ref);
 			memset(&perr, 0, sizeof(perr));
 			if (p->end(&ref, &perr) != DL_OK)
-				log_line("call=%lld provider=%s could not end after the operator left: %s",
-				    c.id, p->name, perr.code);
+				log_line("event=end_failed call=%lld provider=%s provider_code=%s "
+				    "after=operator_left", c.id, p->name, LOG_Q(perr.code));
 		}
 		return DL_OK;
 	case PROVIDER_EV_CONFERENCE_END:

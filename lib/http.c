@@ -14,7 +14,13 @@
 #include "form.h"
 #include "http.h"
 #include "log.h"
+#include "rest.h"
 #include "secure.h"
+
+/* A default route keeps at most this many segments, then one "*" for the rest. */
+#define ROUTE_SEGMENTS 8
+/* A longer segment is taken for an id or a token, whatever its letters. */
+#define ROUTE_WORD_MAX 32
 
 extern char **environ;
 
@@ -51,6 +57,7 @@ struct http_req {
 	char *headers;
 	size_t hlen, hcap;
 	char user[64];
+	char route[128];
 	struct timespec start;
 	void *ctx;
 };
@@ -525,6 +532,70 @@ http_set_log_user(struct http_req *req, const char *who)
 }
 
 void
+http_set_route(struct http_req *req, const char *route)
+{
+	snprintf(req->route, sizeof(req->route), "%s", route);
+}
+
+/* A lower-case word ("calls", "cold-call", "calls.csv") or an API
+ * version ("v1"); any other digit may be an id or part of a number. */
+static int
+route_word(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n >= 2 && n <= 4 && s[0] == 'v') {
+		for (i = 1; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	if (n > ROUTE_WORD_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '-' || s[i] == '_' ||
+		    s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+void
+http_route_of(const char *path, char *out, size_t outsz)
+{
+	const char *p = path, *end;
+	size_t o = 0, n;
+	int seg;
+
+	if (outsz == 0)
+		return;
+	out[0] = '\0';
+	if (*p == '/')
+		p++;
+	for (seg = 0; ; seg++) {
+		const char *piece = "*";
+
+		end = strchr(p, '/');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (seg < ROUTE_SEGMENTS && route_word(p, n))
+			piece = p;
+		else if (seg < ROUTE_SEGMENTS)
+			piece = "{id}";
+		if (piece != p)
+			n = strlen(piece);
+		/* Whole segments only: a cut one could show part of an id. */
+		if (o + 1 + n + 1 > outsz)
+			break;
+		out[o++] = '/';
+		memcpy(out + o, piece, n);
+		o += n;
+		out[o] = '\0';
+		if (end == NULL || seg == ROUTE_SEGMENTS)
+			break;
+		p = end + 1;
+	}
+}
+
+void
 http_set_ctx(struct http_req *req, void *ctx)
 {
 	req->ctx = ctx;
@@ -575,6 +646,8 @@ setup(struct http_req *req)
 	const char *uri, *cl, *q;
 	size_t plen;
 	char *end;
+	double pms;
+	unsigned pcalls;
 
 	clock_gettime(CLOCK_MONOTONIC, &req->start);
 	req->method = param(req, "REQUEST_METHOD");
@@ -608,6 +681,8 @@ setup(struct http_req *req)
 			req->content_length = n;
 	}
 	set_request_id(req);
+	/* Provider time belongs to the request that spent it. */
+	rest_stats_take(&pms, &pcalls);
 	return 0;
 }
 
@@ -615,8 +690,10 @@ static void
 finish(struct http_req *req)
 {
 	struct timespec now;
-	double ms;
-	char drain[16384];
+	double ms, pms;
+	unsigned pcalls;
+	char drain[16384], route[sizeof(req->route)];
+	char qmethod[48], qroute[sizeof(route) + 16], quser[2 * sizeof(req->user)];
 
 	if (!req->sent)
 		http_send_error(req, 500, "internal", "The handler sent no answer.", NULL);
@@ -629,9 +706,20 @@ finish(struct http_req *req)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - req->start.tv_sec) * 1e3 +
 	    (double)(now.tv_nsec - req->start.tv_nsec) / 1e6;
-	log_line("request_id=%s method=%s path=%s status=%d dur_ms=%.2f user=%s",
-	    req->request_id, req->head ? "HEAD" : req->method, req->path, req->status, ms,
-	    req->user[0] != '\0' ? req->user : "-");
+	rest_stats_take(&pms, &pcalls);
+	if (req->route[0] != '\0')
+		memcpy(route, req->route, sizeof(route));
+	else
+		http_route_of(req->path, route, sizeof(route));
+	/* request_id is plain by construction (set_request_id); the rest may
+	 * hold bytes from outside. Never the query string: it can carry
+	 * phone numbers and search text. */
+	log_line("request_id=%s method=%s route=%s status=%d dur_ms=%.2f user=%s "
+	    "provider_ms=%.2f provider_calls=%u", req->request_id,
+	    log_quote(req->head ? "HEAD" : req->method, qmethod, sizeof(qmethod)),
+	    log_quote(route, qroute, sizeof(qroute)), req->status, ms,
+	    log_quote(req->user[0] != '\0' ? req->user : "-", quser, sizeof(quser)),
+	    pms, pcalls);
 	form_free(req->query);
 	form_free(req->form);
 	free(req->path);

@@ -97,6 +97,15 @@ void http_write(struct http_req *req, const void *data, size_t len);
 
 /* Who the request was for, for the log line ("alice", "api-key"). */
 void http_set_log_user(struct http_req *req, const char *who);
+/* The route the program matched, for the log line, with its variable
+ * parts named ("/aicallgo/api/v1/cold-call/status/{sid}"; copied). When a
+ * program names none, the path is used with every segment that is not a
+ * plain lower-case word written {id}, so no id, number or token from a
+ * URL reaches the log. */
+void http_set_route(struct http_req *req, const char *route);
+/* That default: `path` as a route into out ("/api/v1/calls/42/token" ->
+ * "/api/v1/calls/{id}/token"); never more than 8 segments. */
+void http_route_of(const char *path, char *out, size_t outsz);
 
 /* One slot of handler-owned data, for app.c's per-request state. */
 void http_set_ctx(struct http_req *req, void *ctx);

@@ -17,6 +17,9 @@
 
 /* The process's one handle; NULL until the first request. */
 static CURL *rest_curl;
+/* Since the last rest_stats_take: one process serves one request at a time. */
+static double rest_ms;
+static unsigned rest_calls;
 
 int
 rest_buf_add(struct rest_buf *b, const char *p, size_t n)
@@ -171,6 +174,7 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 	struct rest_buf body = { NULL, 0, 0 };
 	enum dl_err err = DL_ERR_IO;
 	struct once once;
+	struct timespec t0, t1;
 	long status = 0;
 	CURL *h;
 	int attempt;
@@ -179,6 +183,7 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 		memset(ans, 0, sizeof(*ans));
 	if ((h = handle()) == NULL)
 		return DL_ERR_NOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (attempt = 1; attempt <= REST_ATTEMPTS; attempt++) {
 		curl_off_t ra = -1;
 		CURLcode rc;
@@ -225,5 +230,18 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 		break;
 	}
 	rest_buf_free(&body);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rest_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	rest_calls++;
 	return err;
+}
+
+void
+rest_stats_take(double *ms, unsigned *calls)
+{
+	*ms = rest_ms;
+	*calls = rest_calls;
+	rest_ms = 0;
+	rest_calls = 0;
 }

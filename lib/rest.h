@@ -55,4 +55,9 @@ enum dl_err rest_perform(const struct rest_request *r, struct rest_buf *ans,
 /* Fill *perr (reason cleared). */
 void rest_error(struct provider_error *perr, int status, const char *code, const char *msg);
 
+/* Time spent in rest_perform (retries and their pauses included) and how
+ * many times it was called since the last take, then zeroed: the request
+ * log line's provider_ms and provider_calls. */
+void rest_stats_take(double *ms, unsigned *calls);
+
 #endif

@@ -65,7 +65,7 @@ def test_request_id_is_logged(server, admin):
     log = server.log_text("requests.log")
     line = [l for l in log.splitlines() if "request_id=%s " % rid in l]
     assert len(line) == 1, log[-2000:]
-    assert "path=/api/v1/lists" in line[0] and "status=200" in line[0]
+    assert "route=/api/v1/lists" in line[0] and "status=200" in line[0]
     assert "user=admin" in line[0]
 
 
