@@ -4,6 +4,8 @@
 
 SAN ?= 0
 PORT ?= 8080
+# The web server `make run` serves with: apache (apache.conf) or lighttpd (lighttpd.conf).
+SERVER ?= apache
 
 CC ?= cc
 CXX ?= g++
@@ -43,7 +45,7 @@ MIGRATIONS = $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 # Debian packages the build, `make run` and `make test` need.
 DEB_PKGS = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev \
   libcjson-dev libsqlite3-dev libssl-dev libjwt-dev libphonenumber-dev \
-  libcsv-dev libcmocka-dev apache2 libapache2-mod-fcgid sqlite3 curl \
+  libcsv-dev libcmocka-dev apache2 libapache2-mod-fcgid lighttpd sqlite3 curl \
   python3 python3-pytest python3-requests python3-phonenumbers \
   python3-twilio python3-jwt python3-cryptography wrk hyperfine
 # ... and the browser tests (Debian's chromium, driven by npm playwright-core).
@@ -51,18 +53,23 @@ TEST_PKGS = chromium
 
 # Browser libraries come from npm (package-lock.json), never a CDN: copied
 # into html/vendor/, which Apache serves and git ignores.
-VENDOR = html/vendor/twilio.min.js html/vendor/telnyx-webrtc.js
+VENDOR = html/vendor/twilio.min.js html/vendor/telnyx-webrtc.js \
+  html/vendor/uPlot.iife.min.js html/vendor/uPlot.min.css
 
-.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help
+.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help demo-data
 .DEFAULT_GOAL := all
 
 all: $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
 
 help:
 	@echo "make run     install what is missing, build, serve on http://127.0.0.1:$(PORT)"
+	@echo "             with Apache; SERVER=lighttpd serves with lighttpd instead"
 	@echo "make test    install what is missing, build, run every test (SAN=1: sanitizers)"
 	@echo "make bench   run the benchmarks in bench/ (figures go in README)"
 	@echo "make deps    install missing Debian packages only"
+	@echo "make demo-data  a made-up month of calls in var/demo.db (DEMO_ARGS: seed-demo options)"
+	@echo "make install build, then install under PREFIX (/usr/local), SYSCONFDIR (/etc),"
+	@echo "             LOCALSTATEDIR (/var); DESTDIR stages; make uninstall keeps data"
 
 deps:
 	@tools/deps.sh $(DEB_PKGS)
@@ -80,6 +87,11 @@ html/vendor/twilio.min.js: node_modules/@twilio/voice-sdk/dist/twilio.min.js
 	cp $< $@
 
 html/vendor/telnyx-webrtc.js: node_modules/@telnyx/webrtc/lib/bundle.js
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+# uPlot (the stats page's charts): its script and its stylesheet.
+html/vendor/uPlot.%: node_modules/uplot/dist/uPlot.%
 	@mkdir -p $(dir $@)
 	cp $< $@
 
@@ -131,10 +143,77 @@ browser: all vendor
 
 run: deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN)
-	@PORT=$(PORT) tools/serve.sh $(BUILD)
+	@PORT=$(PORT) SERVER=$(SERVER) tools/serve.sh $(BUILD)
 
 bench: deps all
 	@bench/run.sh $(BUILD)
 
+# A fresh var/demo.db holding a made-up month of calls (dialerctl
+# seed-demo), e.g. DEMO_ARGS="--end 2026-11-20 --seed 1" for a fixed one.
+DEMO_ARGS ?=
+demo-data: deps
+	@$(MAKE) -s --no-print-directory $(CTL) SAN=$(SAN)
+	@mkdir -p var
+	@rm -f var/demo.db var/demo.db-wal var/demo.db-shm
+	@DIALER_DB=var/demo.db $(CTL) seed-demo $(DEMO_ARGS)
+	@echo "reports: sqlite3 -readonly var/demo.db < sql/reports.sql"
+	@echo "         sqlite3 -readonly var/demo.db 'SELECT * FROM v_operator_daily'"
+	@echo "serve:   DIALER_DB=var/demo.db make run   (log in as admin)"
+
 clean:
 	rm -rf build var/run html/vendor
+
+# --- make install -----------------------------------------------------
+# The Debian layout: programs under $(PREFIX)/lib, dialerctl in sbin,
+# pages, migrations and server configs under share, settings in
+# $(SYSCONFDIR)/colddialer, the database and logs under $(LOCALSTATEDIR).
+# DESTDIR stages the tree for a package; then nothing is chowned.
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+WWW_USER ?= www-data
+INSTALL ?= install
+LIBDIR_APP = $(PREFIX)/lib/colddialer
+SHARE_APP = $(PREFIX)/share/colddialer
+DOC_APP = $(PREFIX)/share/doc/colddialer
+ETC_APP = $(SYSCONFDIR)/colddialer
+STATE_APP = $(LOCALSTATEDIR)/lib/colddialer
+LOG_APP = $(LOCALSTATEDIR)/log/colddialer
+# The web server's user owns what it writes, and reads the settings
+# (which may hold secrets) through its group; only when installing for real.
+OWNER = $(if $(DESTDIR),,$(if $(filter 0,$(shell id -u)),-o $(WWW_USER) -g $(WWW_USER)))
+CONF_GROUP = $(if $(DESTDIR),,$(if $(filter 0,$(shell id -u)),-g $(WWW_USER)))
+HTML_FILES = $(sort $(filter-out $(VENDOR),$(shell find html -type f)) $(VENDOR))
+HTML_DIRS = $(sort $(patsubst %/,%,$(dir $(HTML_FILES))))
+files_in = $(strip $(foreach f,$(HTML_FILES),$(if $(filter $(1)/,$(dir $(f))),$(f))))
+SERVER_CONFS = $(strip apache.conf $(wildcard lighttpd.conf))
+# The sample names the Debian paths; other prefixes get theirs.
+CONF_PATHS = -e 's|/var/lib/colddialer|$(STATE_APP)|' -e 's|/var/log/colddialer|$(LOG_APP)|'
+
+define newline
+
+
+endef
+
+.PHONY: install uninstall
+
+install: $(CGI_BIN) $(CTL) vendor
+	$(INSTALL) -d -m 0755 $(DESTDIR)$(LIBDIR_APP)/cgi-bin $(DESTDIR)$(PREFIX)/sbin \
+	  $(addprefix $(DESTDIR)$(SHARE_APP)/,$(HTML_DIRS) sql) $(DESTDIR)$(DOC_APP) $(DESTDIR)$(ETC_APP)
+	$(INSTALL) -m 0755 $(CGI_BIN) $(DESTDIR)$(LIBDIR_APP)/cgi-bin/
+	$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(PREFIX)/sbin/
+	$(foreach d,$(HTML_DIRS),$(INSTALL) -m 0644 $(call files_in,$(d)) $(DESTDIR)$(SHARE_APP)/$(d)/$(newline))
+	$(INSTALL) -m 0644 $(wildcard sql/*.sql) $(DESTDIR)$(SHARE_APP)/sql/
+	$(INSTALL) -m 0644 $(SERVER_CONFS) $(DESTDIR)$(SHARE_APP)/
+	$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOC_APP)/
+	sed $(CONF_PATHS) etc/dialer.conf.sample > $(DESTDIR)$(ETC_APP)/dialer.conf.sample
+	chmod 0644 $(DESTDIR)$(ETC_APP)/dialer.conf.sample
+	test -e $(DESTDIR)$(ETC_APP)/dialer.conf || \
+	  $(INSTALL) -m 0640 $(CONF_GROUP) $(DESTDIR)$(ETC_APP)/dialer.conf.sample $(DESTDIR)$(ETC_APP)/dialer.conf
+	$(INSTALL) -d -m 0750 $(OWNER) $(DESTDIR)$(STATE_APP) $(DESTDIR)$(LOG_APP)
+
+# Keeps what the admin and the app made: dialer.conf, the database, logs.
+uninstall:
+	rm -rf $(DESTDIR)$(LIBDIR_APP) $(DESTDIR)$(SHARE_APP) $(DESTDIR)$(DOC_APP)
+	rm -f $(DESTDIR)$(PREFIX)/sbin/dialerctl $(DESTDIR)$(ETC_APP)/dialer.conf.sample
+	@echo "kept: $(DESTDIR)$(ETC_APP)/dialer.conf, $(DESTDIR)$(STATE_APP), $(DESTDIR)$(LOG_APP)"

@@ -1,6 +1,11 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "migrations.h"
@@ -284,4 +289,249 @@ db_bind_text(sqlite3_stmt *st, int idx, const char *s)
 	if (s == NULL)
 		return sqlite3_bind_null(st, idx);
 	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+/* --- online backup ---------------------------------------------------- */
+
+/* `name` + `suffix` in a buffer the caller frees; NULL when out of memory. */
+static char *
+with_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), m = strlen(suffix);
+	char *s = malloc(n + m + 1);
+
+	if (s != NULL) {
+		memcpy(s, name, n);
+		memcpy(s + n, suffix, m + 1);
+	}
+	return s;
+}
+
+static int
+same_file(const struct stat *a, const char *path)
+{
+	struct stat b;
+
+	return stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+/* Whether `path` (followed through links) is the open database or one of
+ * the files SQLite keeps beside it: renaming the copy over one of those
+ * would lose the live data. -1 when out of memory. */
+static int
+is_live_file(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	const char *live = sqlite3_db_filename(conn, "main");
+	struct stat st;
+	size_t i;
+	int same;
+
+	if (live == NULL || *live == '\0' || stat(path, &st) != 0)
+		return 0;
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *name = with_suffix(live, suffixes[i]);
+
+		if (name == NULL)
+			return -1;
+		same = same_file(&st, name);
+		free(name);
+		if (same)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+remove_tmp(const char *tmp)
+{
+	static const char *const suffixes[] = { "", "-journal", "-wal", "-shm" };
+	size_t i;
+
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		char *name = with_suffix(tmp, suffixes[i]);
+
+		if (name != NULL)
+			unlink(name);
+		free(name);
+	}
+}
+
+static enum dl_err
+fsync_path(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) != 0) {
+		fprintf(stderr, "db: cannot sync %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return DL_ERR_IO;
+	}
+	close(fd);
+	return DL_OK;
+}
+
+/* The one-value answer of a PRAGMA on `c` as text into `out`. */
+static enum dl_err
+pragma_text(sqlite3 *c, const char *sql, char *out, size_t outsz)
+{
+	sqlite3_stmt *st;
+	const unsigned char *v;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(c, sql, -1, &st, NULL)) != SQLITE_OK) {
+		fprintf(stderr, "db: %s: %s\n", sql, sqlite3_errmsg(c));
+		return db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	}
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		fprintf(stderr, "db: %s: %s\n", sql, sqlite3_errmsg(c));
+		sqlite3_finalize(st);
+		return db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	}
+	v = sqlite3_column_text(st, 0);
+	snprintf(out, outsz, "%s", v != NULL ? (const char *)v : "");
+	sqlite3_finalize(st);
+	return DL_OK;
+}
+
+static enum dl_err
+pragma_long(sqlite3 *c, const char *sql, long long *out)
+{
+	char text[32], *end;
+	enum dl_err err;
+
+	if ((err = pragma_text(c, sql, text, sizeof(text))) != DL_OK)
+		return err;
+	*out = strtoll(text, &end, 10);
+	return end != text && *end == '\0' ? DL_OK : DL_ERR_DB;
+}
+
+/*
+ * One sqlite3_backup_step(-1) copies every page inside a single read
+ * transaction on the live database. In WAL mode writers carry on past a
+ * reader, so the app never waits for us and we copy exactly the snapshot
+ * the transaction began with. Stepping a few pages at a time would let
+ * other connections commit between steps, and each such commit restarts
+ * the copy from page one: under a steady write load it might never end.
+ * The price of one step is that a checkpoint cannot pass our snapshot
+ * while we copy, so the WAL grows for that time.
+ */
+static enum dl_err
+copy_to(const char *tmp, int live_version, struct db_backup_info *info)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	sqlite3 *dst = NULL;
+	sqlite3_backup *bk;
+	char check[256], mode[16];
+	long long version, page_size;
+	enum dl_err err = DL_OK;
+	int rc, tries;
+
+	rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	    NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot open %s: %s\n", tmp,
+		    dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return DL_ERR_IO;
+	}
+	if ((bk = sqlite3_backup_init(dst, "main", conn, "main")) == NULL) {
+		fprintf(stderr, "db: cannot start the backup: %s\n", sqlite3_errmsg(dst));
+		sqlite3_close(dst);
+		return DL_ERR_DB;
+	}
+	/* BUSY only comes before the first page (a lock not granted yet). */
+	for (tries = 0; tries < 500; tries++) {
+		rc = sqlite3_backup_step(bk, -1);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (sqlite3_backup_finish(bk) != SQLITE_OK && rc == SQLITE_DONE)
+		rc = sqlite3_errcode(dst);
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "db: backup failed: %s\n", sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	}
+	/* The copy carries the live file's WAL flag; a backup is one
+	 * self-contained file, and the app turns WAL back on when it opens it. */
+	if ((err = pragma_text(dst, "PRAGMA journal_mode=DELETE", mode, sizeof(mode))) != DL_OK ||
+	    (err = pragma_text(dst, "PRAGMA integrity_check", check, sizeof(check))) != DL_OK ||
+	    (err = pragma_long(dst, "PRAGMA user_version", &version)) != DL_OK ||
+	    (err = pragma_long(dst, "PRAGMA page_count", &info->pages)) != DL_OK ||
+	    (err = pragma_long(dst, "PRAGMA page_size", &page_size)) != DL_OK) {
+		sqlite3_close(dst);
+		return err;
+	}
+	if (strcmp(mode, "delete") != 0) {
+		fprintf(stderr, "db: the copy stays in %s mode\n", mode);
+		err = DL_ERR_DB;
+	} else if (strcmp(check, "ok") != 0) {
+		fprintf(stderr, "db: the copy fails integrity_check: %s\n", check);
+		err = DL_ERR_DB;
+	} else if (version != live_version) {
+		fprintf(stderr, "db: the copy has schema version %lld, the database %d\n",
+		    version, live_version);
+		err = DL_ERR_DB;
+	}
+	info->schema_version = (int)version;
+	info->bytes = info->pages * page_size;
+	if (sqlite3_close(dst) != SQLITE_OK && err == DL_OK) {
+		fprintf(stderr, "db: cannot close %s\n", tmp);
+		err = DL_ERR_IO;
+	}
+	return err;
+}
+
+enum dl_err
+db_backup(const char *path, struct db_backup_info *info)
+{
+	char pid[32], *tmp, *dir, *slash;
+	enum dl_err err;
+	int fd, live, version;
+
+	if (conn == NULL)
+		return DL_ERR_DB;
+	if ((live = is_live_file(path)) != 0)
+		return live < 0 ? DL_ERR_NOMEM : DL_ERR_INVALID;
+	if ((version = db_schema_version()) < 0)
+		return DL_ERR_DB;
+	snprintf(pid, sizeof(pid), ".tmp-%ld", (long)getpid());
+	if ((tmp = with_suffix(path, pid)) == NULL)
+		return DL_ERR_NOMEM;
+	/* Made here rather than by SQLite: O_EXCL never follows a planted link,
+	 * and 0600 keeps contacts and password hashes from other users. */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "db: cannot create %s: %s\n", tmp, strerror(errno));
+		free(tmp);
+		return DL_ERR_IO;
+	}
+	close(fd);
+	if ((err = copy_to(tmp, version, info)) == DL_OK &&
+	    (err = fsync_path(tmp, O_RDONLY)) == DL_OK && rename(tmp, path) != 0) {
+		fprintf(stderr, "db: cannot rename %s to %s: %s\n", tmp, path,
+		    strerror(errno));
+		err = DL_ERR_IO;
+	}
+	if (err != DL_OK) {
+		remove_tmp(tmp);
+		free(tmp);
+		return err;
+	}
+	free(tmp);
+	/* The rename itself is durable only once the folder is synced. */
+	if ((dir = with_suffix(path, "")) == NULL)
+		return DL_ERR_NOMEM;
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		err = fsync_path(".", O_RDONLY | O_DIRECTORY);
+	else {
+		slash[slash == dir ? 1 : 0] = '\0';
+		err = fsync_path(dir, O_RDONLY | O_DIRECTORY);
+	}
+	free(dir);
+	return err;
 }

@@ -11,6 +11,9 @@
  * statement for a SQL string, reset and with bindings cleared. The cache
  * owns it; callers never finalize it, and must not use the same SQL string
  * twice at the same time (nested), which never happens in this code.
+ *
+ * db_backup() copies the open database into a file of its own, checked,
+ * while other processes go on writing.
  */
 #ifndef DL_DB_H
 #define DL_DB_H
@@ -57,5 +60,24 @@ int db_latest_version(void);
 
 /* Bind a NUL-terminated string, or NULL as SQL NULL (copies the text). */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* What db_backup wrote. */
+struct db_backup_info {
+	long long pages;    /* pages in the copy */
+	long long bytes;    /* its size in bytes */
+	int schema_version; /* its PRAGMA user_version */
+};
+
+/*
+ * Copy the open database to `path` as one consistent snapshot while other
+ * processes keep writing: into `path`.tmp-<pid> (mode 0600), checked
+ * (integrity_check, the live schema version), synced, then renamed over
+ * `path`, so `path` is either untouched or the whole checked copy.
+ * DL_ERR_INVALID when `path` is the open database or one of its -wal/-shm
+ * files; DL_ERR_IO when the copy cannot be written or put in place;
+ * DL_ERR_DB when it fails its check. Reasons go to stderr. Fills the
+ * caller's `info` on DL_OK.
+ */
+enum dl_err db_backup(const char *path, struct db_backup_info *info);
 
 #endif

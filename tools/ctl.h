@@ -19,4 +19,14 @@ struct ctl_command {
  * returns 0 when it cannot. dialerctl's main closes it. */
 int ctl_open_db(void);
 
+/* tools/ctl_backup.c: backup FILE. */
+int ctl_backup(int argc, char **argv);
+
+/* seed-demo (tools/ctl_demo.c): a made-up month of calls in an empty database. */
+int ctl_seed_demo(int argc, char **argv);
+
+/* tools/ctl_export.c: the CSV exports of /api/v1/calls.csv and contacts.csv. */
+int ctl_export_calls(int argc, char **argv);
+int ctl_export_contacts(int argc, char **argv);
+
 #endif

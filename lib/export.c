@@ -1,0 +1,193 @@
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "export.h"
+
+/*
+ * The columns are named, not "*", so that the header is exactly these and
+ * a change to the view fails at prepare time instead of moving columns.
+ * "?3 = 0 OR" keeps the planner off calls_operator: that index would
+ * return an operator's calls in created_at order and need a sort to put
+ * them in id order; a scan of calls by id needs none.
+ */
+static const char sql_calls[] =
+    "SELECT call_id, day, created_at, operator_id, operator, provider, list_id, "
+    "list_name, contact_id, contact_name, company, to_phone, from_phone, status, "
+    "failure_reason, dialed_at, answered_at, ended_at, connected, duration_s, "
+    "outcome, notes FROM v_calls "
+    "WHERE created_at >= ?1 AND created_at < ?2 AND (?3 = 0 OR operator_id = ?3) "
+    "ORDER BY call_id";
+
+static const char sql_list_exists[] =
+    "SELECT 1 FROM contact_lists WHERE id = ?1 AND archived_at IS NULL";
+/* (list_id) alone keeps the rows in id order: no sort. */
+static const char sql_contacts[] =
+    "SELECT id, list_id, name, company, title, phone_e164 AS phone, "
+    "phone_national AS phone_display, region, phone_type, status, last_outcome, "
+    "last_called_at, created_at FROM contacts WHERE list_id = ?1 ORDER BY id";
+
+static int
+leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+parse_day(const char *s, int *y, int *m, int *d)
+{
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int i;
+
+	if (s == NULL || strlen(s) != EXPORT_DAY_LEN || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < EXPORT_DAY_LEN; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	*y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	*m = (s[5] - '0') * 10 + (s[6] - '0');
+	*d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (*y < 1 || *m < 1 || *m > 12 || *d < 1)
+		return 0;
+	return *d <= mdays[*m - 1] + (*m == 2 && leap(*y));
+}
+
+int
+export_day_valid(const char *s)
+{
+	int y, m, d;
+
+	return parse_day(s, &y, &m, &d);
+}
+
+/* The day after `day`, "YYYY-MM-DD": created_at before it is on or before `day`. */
+static int
+next_day(const char *day, char *out, size_t outsz)
+{
+	int y, m, d;
+	struct tm tm;
+	time_t t;
+
+	if (!parse_day(day, &y, &m, &d))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d + 1;
+	tm.tm_hour = 12;
+	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
+		return 0;
+	return strftime(out, outsz, "%Y-%m-%d", &tm) == EXPORT_DAY_LEN;
+}
+
+/* The header: the statement's column names. */
+static void
+write_header(sqlite3_stmt *st, struct csvwrite *w)
+{
+	int i, n = sqlite3_column_count(st);
+
+	for (i = 0; i < n; i++)
+		csvwrite_cstr(w, sqlite3_column_name(st, i));
+	csvwrite_end_row(w);
+}
+
+static void
+write_row(sqlite3_stmt *st, struct csvwrite *w)
+{
+	int i, n = sqlite3_column_count(st);
+
+	for (i = 0; i < n; i++) {
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			csvwrite_int(w, sqlite3_column_int64(st, i));
+			break;
+		case SQLITE_NULL:
+			csvwrite_cell(w, NULL, 0);
+			break;
+		default:
+			csvwrite_cell(w, (const char *)sqlite3_column_text(st, i),
+			    (size_t)sqlite3_column_bytes(st, i));
+			break;
+		}
+	}
+	csvwrite_end_row(w);
+}
+
+/* Header, then every row `st` returns; stops at the first sink error. */
+static enum dl_err
+write_all(sqlite3_stmt *st, struct csvwrite *w)
+{
+	int rc = SQLITE_DONE;
+
+	write_header(st, w);
+	while (w->err == DL_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		write_row(st, w);
+	sqlite3_reset(st);
+	if (w->err != DL_OK)
+		return w->err;
+	if (rc != SQLITE_DONE)
+		return db_err(rc);
+	return csvwrite_flush(w);
+}
+
+enum dl_err
+export_calls(const struct export_calls_filter *f, struct csvwrite *w)
+{
+	/* Every created_at ("2026-11-24T09:30:00Z") sorts after "" and
+	 * before "~", so those two leave a side open. */
+	char upper[EXPORT_DAY_LEN + 1] = "~";
+	sqlite3_stmt *st;
+	enum dl_err err;
+
+	if ((f->from != NULL && !export_day_valid(f->from)) ||
+	    (f->to != NULL && !next_day(f->to, upper, sizeof(upper))))
+		return DL_ERR_INVALID;
+	if ((err = db_read_begin()) != DL_OK)
+		return err;
+	if ((st = db_stmt(sql_calls)) == NULL) {
+		db_read_end();
+		return DL_ERR_DB;
+	}
+	if (db_bind_text(st, 1, f->from != NULL ? f->from : "") != SQLITE_OK ||
+	    db_bind_text(st, 2, upper) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, f->operator_id > 0 ? f->operator_id : 0) != SQLITE_OK)
+		err = DL_ERR_NOMEM; /* a copy of the text failed */
+	else
+		err = write_all(st, w);
+	db_read_end();
+	return err;
+}
+
+enum dl_err
+export_contacts(long long list_id, struct csvwrite *w)
+{
+	sqlite3_stmt *st;
+	enum dl_err err;
+	int rc;
+
+	if ((err = db_read_begin()) != DL_OK)
+		return err;
+	if ((st = db_stmt(sql_list_exists)) == NULL) {
+		err = DL_ERR_DB;
+		goto done;
+	}
+	if ((rc = sqlite3_bind_int64(st, 1, list_id)) == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+		goto done;
+	}
+	if ((st = db_stmt(sql_contacts)) == NULL) {
+		err = DL_ERR_DB;
+		goto done;
+	}
+	if ((rc = sqlite3_bind_int64(st, 1, list_id)) != SQLITE_OK)
+		err = db_err(rc);
+	else
+		err = write_all(st, w);
+done:
+	db_read_end();
+	return err;
+}
