@@ -25,6 +25,7 @@ const els = {
   simBanner: $('sim-banner'),
   help: $('help-dialog'),
   helpButton: $('help-button'),
+  statsLink: $('stats-link'),
   helpClose: $('help-close'),
 };
 
@@ -46,6 +47,7 @@ function showLogin(note) {
   els.booting.hidden = true;
   els.app.hidden = true;
   els.session.hidden = true;
+  els.statsLink.hidden = true;
   els.simBanner.hidden = true;
   els.login.hidden = false;
   els.loginNote.hidden = !note;
@@ -63,6 +65,8 @@ async function showApp(me) {
   els.login.hidden = true;
   els.app.hidden = false;
   els.session.hidden = false;
+  // The stats page is for whoever runs the team.
+  els.statsLink.hidden = !user || user.role !== 'admin';
   const name = (user && (user.username || user.name)) || '';
   els.signedInAs.textContent = `Signed in as ${name}`;
   const provider = me.provider || {};
