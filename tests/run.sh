@@ -31,16 +31,14 @@ run_unit() {
 	done
 }
 
-run_e2e() {
-	log="$logs/e2e.log"
+# Count pytest's last summary line ("N passed, M failed, K errors").
+run_pytest() {
+	name=$1 server=$2
+	shift 2
+	log="$logs/$name.log"
 	# Debian's pytest and its python packages (not the pyenv python3 on PATH).
-	suites=tests/e2e
-	for d in tests/contract tests/fake; do
-		[ -d "$root/$d" ] && suites="$suites $d"
-	done
-	# shellcheck disable=SC2086
-	( cd "$root" && DIALER_BUILD="$build" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
-		$suites ) >"$log" 2>&1
+	( cd "$root" && DIALER_BUILD="$build" DIALER_SERVER="$server" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" ) >"$log" 2>&1
 	rc=$?
 	summary=$(grep -E '^=*.*[0-9]+ (passed|failed|error)' "$log" | tail -1)
 	p=$(printf '%s' "$summary" | sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p;s/^\([0-9][0-9]*\) passed.*/\1/p' | head -1)
@@ -50,10 +48,22 @@ run_e2e() {
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ $rc -ne 0 ]; then
-		echo "---- e2e FAILED ----"; cat "$log"
+		echo "---- $name FAILED ----"; cat "$log"
 	else
-		echo "e2e   $p passed"
+		printf '%-5s %s passed\n' "$name" "$p"
 	fi
+}
+
+# The API end to end under Apache (with the provider fakes' and contract
+# suites), then the same API suite again under lighttpd.
+run_e2e() {
+	suites=tests/e2e
+	for d in tests/contract tests/fake; do
+		[ -d "$root/$d" ] && suites="$suites $d"
+	done
+	# shellcheck disable=SC2086
+	run_pytest e2e apache $suites
+	run_pytest e2e-lighttpd lighttpd tests/e2e
 }
 
 # The dial page in headless Debian chromium (playwright-core from npm).

@@ -1,11 +1,18 @@
 #!/bin/sh
-# Serve colddialer with Apache from apache.conf, in the foreground.
+# Serve colddialer in the foreground with Apache (apache.conf) or lighttpd
+# (lighttpd.conf): the same programs, pages and state folder either way.
 #   tools/serve.sh BUILD_DIR
-# Environment: PORT (8080), DIALER_VAR (state folder, default ./var),
-# DIALER_DB (default $DIALER_VAR/dialer.db), and any DIALER_*, TWILIO_*,
-# TELNYX_* settings, which are handed to the FastCGI programs.
+# Environment: SERVER (apache, the default, or lighttpd), PORT (8080),
+# DIALER_VAR (state folder, default ./var), DIALER_DB (default
+# $DIALER_VAR/dialer.db), and any DIALER_*, TWILIO_*, TELNYX_* settings,
+# which are handed to the FastCGI programs.
 # Used by `make run` and by the end-to-end tests, so both run the real thing.
 set -eu
+server=${SERVER:-apache}
+case "$server" in
+apache|lighttpd) ;;
+*) echo "serve: SERVER is apache or lighttpd, not '$server'" >&2; exit 2 ;;
+esac
 # The database holds contacts and password hashes: nobody else's to read.
 umask 027
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,9 +37,9 @@ export DIALER_PUBLIC_URL="${DIALER_PUBLIC_URL:-http://127.0.0.1:$port}"
 html="$root/html"
 cgi="$build/cgi-bin"
 if [ "$(id -u)" -eq 0 ]; then
-	# Apache's workers run as www-data: the state folder must be theirs,
-	# and the programs and pages readable by them. A checkout they cannot
-	# reach (under /root, say) is served from a copy in the state folder.
+	# Either server runs the programs as www-data: the state folder must be
+	# theirs, and the programs and pages readable by them. A checkout they
+	# cannot reach (under /root, say) is served from a copy in the state folder.
 	chown -R www-data:www-data "$var"
 	chmod -R o-rwx "$var"
 	if ! runuser -u www-data -- test -r "$html/index.html" -a -x "$cgi/auth_login" 2>/dev/null; then
@@ -46,32 +53,96 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 
-# Hand the settings to the FastCGI programs: mod_fcgid starts them with
-# only what FcgidInitialEnv names. The file may hold secrets: root only.
-envconf="$var/run/fcgid-env.conf"
-umask 077
-: > "$envconf"
-env | LC_ALL=C sort | while IFS= read -r line; do
-	name=${line%%=*}
-	value=${line#*=}
-	case "$name" in DIALER_*|TWILIO_*|TELNYX_*) ;; *) continue ;; esac
-	case "$value" in
-	*'"'*|*'\'|*'${'*)
-		echo "serve: $name holds a character Apache cannot pass (\", \${ or a final \\); put it in DIALER_CONFIG instead" >&2
-		continue ;;
-	esac
-	printf 'FcgidInitialEnv %s "%s"\n' "$name" "$value" >> "$envconf"
-done
-umask 027
+# Apache: mod_fcgid starts the programs with only what FcgidInitialEnv
+# names, written to a file apache.conf includes. It may hold secrets: root only.
+serve_apache() {
+	envconf="$var/run/fcgid-env.conf"
+	umask 077
+	: > "$envconf"
+	env | LC_ALL=C sort | while IFS= read -r line; do
+		name=${line%%=*}
+		value=${line#*=}
+		case "$name" in DIALER_*|TWILIO_*|TELNYX_*) ;; *) continue ;; esac
+		case "$value" in
+		*'"'*|*'\'|*'${'*)
+			echo "serve: $name holds a character Apache cannot pass (\", \${ or a final \\); put it in DIALER_CONFIG instead" >&2
+			continue ;;
+		esac
+		printf 'FcgidInitialEnv %s "%s"\n' "$name" "$value" >> "$envconf"
+	done
+	umask 027
+	# bench/ serves its hello-world ceiling beside the app (DIALER_BENCH_CGI).
+	set -- -D DIALER_STANDALONE -D FOREGROUND
+	if [ -n "${DIALER_BENCH_CGI:-}" ]; then
+		set -- "$@" -D DIALER_BENCH -C "Define DIALER_BENCH_CGI $DIALER_BENCH_CGI"
+	fi
+	exec /usr/sbin/apache2 -f "$root/apache.conf" "$@" \
+		-C "Define DIALER_HTML $html" -C "Define DIALER_CGI $cgi" \
+		-C "Define DIALER_VAR $var" -C "Define DIALER_PORT $port"
+}
+
+# lighttpd: lighttpd.conf is always included from a server around it, here
+# the one written on lighttpd's standard input. Paths, port and settings
+# reach lighttpd through the environment (env.NAME), so no value is ever
+# quoted into a config and no secret touches the disk.
+lighttpd_conf() {
+	cat <<EOF
+server.modules = ( "mod_indexfile", "mod_alias", "mod_setenv", "mod_fastcgi",
+	"mod_accesslog", "mod_staticfile" )
+server.bind = "127.0.0.1"
+server.port = env.SERVE_PORT
+server.document-root = env.SERVE_HTML
+server.upload-dirs = ( env.SERVE_VAR + "/run/upload" )
+$user
+# URLs reach the programs as sent, as under Apache, which judge them.
+server.http-parseopts = ( "url-normalize" => "disable" )
+# A URL may carry a call id, a provider's id or a phone number, and lighttpd
+# cannot cut the path as apache.conf does: no path here. requests.log has
+# each API request's route, under the same request id.
+accesslog.filename = env.SERVE_VAR + "/log/access.log"
+accesslog.format = "%h %{X-Request-Id}o %t \"%m\" %>s %b %Dus"
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
+
+var.dialer_html = env.SERVE_HTML
+var.dialer_cgi = env.SERVE_CGI
+var.dialer_sockets = env.SERVE_VAR + "/run/lighttpd"
+var.dialer_env = (
+$settings)
+var.dialer_procs = 4
+\$SERVER["socket"] == "127.0.0.1:" + env.SERVE_PORT {
+	include env.SERVE_ROOT + "/lighttpd.conf"
+}
+EOF
+}
+
+serve_lighttpd() {
+	names=$(awk 'BEGIN { for (k in ENVIRON) if (k ~ /^(DIALER|TWILIO|TELNYX)_[A-Za-z0-9_]*$/) print k }' |
+		LC_ALL=C sort)
+	settings=""
+	for name in $names; do
+		settings="$settings	\"$name\" => env.$name,
+"
+	done
+	mkdir -p "$var/run/lighttpd" "$var/run/upload"
+	user=""
+	if [ "$(id -u)" -eq 0 ]; then
+		# lighttpd makes the programs' sockets and spools big bodies as www-data.
+		chown www-data:www-data "$var/run/lighttpd" "$var/run/upload"
+		user='server.username = "www-data"
+server.groupname = "www-data"'
+	fi
+	export SERVE_ROOT="$root" SERVE_HTML="$html" SERVE_CGI="$cgi" SERVE_VAR="$var" SERVE_PORT="$port"
+	# Mistakes in the config show here; once running, lighttpd's log and the
+	# programs' stderr (crashes, sanitizer reports) both go to error.log, as
+	# under Apache: lighttpd hands its own stderr to the programs.
+	conf=$(lighttpd_conf)
+	printf '%s\n' "$conf" | /usr/sbin/lighttpd -tt -f - >/dev/null
+	exec /usr/sbin/lighttpd -D -f - 2>>"$var/log/error.log" <<EOF
+$conf
+EOF
+}
 
 provider=${DIALER_PROVIDER:-sim}
 echo "colddialer: http://127.0.0.1:$port/  (provider: $provider$([ "$provider" = sim ] && echo ' — SIMULATED, no real calls'))"
-echo "colddialer: database $DIALER_DB, logs in $var/log/; Ctrl-C stops"
-# bench/ serves its hello-world ceiling beside the app (DIALER_BENCH_CGI).
-set -- -D DIALER_STANDALONE -D FOREGROUND
-if [ -n "${DIALER_BENCH_CGI:-}" ]; then
-	set -- "$@" -D DIALER_BENCH -C "Define DIALER_BENCH_CGI $DIALER_BENCH_CGI"
-fi
-exec /usr/sbin/apache2 -f "$root/apache.conf" "$@" \
-	-C "Define DIALER_HTML $html" -C "Define DIALER_CGI $cgi" \
-	-C "Define DIALER_VAR $var" -C "Define DIALER_PORT $port"
+echo "colddialer: served by $server, database $DIALER_DB, logs in $var/log/; Ctrl-C stops"
+"serve_$server"

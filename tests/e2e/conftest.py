@@ -1,8 +1,14 @@
-"""End-to-end harness: the real Apache + mod_fcgid from apache.conf, started
-by tools/serve.sh on a free loopback port with a fresh state folder.
+"""End-to-end harness: the real server started by tools/serve.sh on a free
+loopback port with a fresh state folder: Apache + mod_fcgid from apache.conf,
+or with DIALER_SERVER=lighttpd, lighttpd + mod_fastcgi from lighttpd.conf.
 
 Run with
     DIALER_BUILD=build /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/e2e
+    DIALER_SERVER=lighttpd DIALER_BUILD=build /usr/bin/python3 -m pytest ... tests/e2e
+
+Tests about one server itself (its own log format, its own files) are marked
+@pytest.mark.server("apache") and left out (deselected) under the other;
+every API test runs under both.
 
 Fixtures
   server          the session's server (default limits, per-address login
@@ -34,6 +40,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 BUILD = os.path.abspath(os.environ.get("DIALER_BUILD") or os.path.join(ROOT, "build"))
+SERVER = os.environ.get("DIALER_SERVER") or "apache"
+if SERVER not in ("apache", "lighttpd"):
+    raise RuntimeError("DIALER_SERVER is apache or lighttpd, not %r" % SERVER)
 SERVE = os.path.join(ROOT, "tools", "serve.sh")
 DIALERCTL = os.path.join(BUILD, "dialerctl")
 
@@ -55,13 +64,15 @@ def clean_env():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DIALER_", "TWILIO_", "TELNYX_"))}
     env.pop("PORT", None)
+    env["SERVER"] = SERVER
     return env
 
 
 class Server:
-    """One running instance of tools/serve.sh (Apache in the foreground)."""
+    """One running instance of tools/serve.sh (the server in the foreground)."""
 
     def __init__(self, extra_env=None, var=None):
+        self.kind = SERVER
         self.port = free_port()
         self.own_var = var is None
         self.var = var or tempfile.mkdtemp(prefix="dialer-e2e-")
@@ -133,15 +144,13 @@ class Server:
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=5)
-        # Apache's children share the group: make sure none outlive it.
+        # The server's children share the group: make sure none outlive it.
         if self.proc is not None:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                try:
-                    os.killpg(self.proc.pid, 0)
-                except ProcessLookupError:
+                if not group_running(self.proc.pid):
                     break
-                time.sleep(0.1)
+                time.sleep(0.05)
             else:
                 try:
                     os.killpg(self.proc.pid, signal.SIGKILL)
@@ -233,6 +242,25 @@ class Server:
                     c.execute("SELECT COUNT(*) FROM contacts").fetchone()[0])
 
 
+def group_running(pgid):
+    """Whether a process of the group still runs. Zombies do not count:
+    lighttpd exits without reaping its programs, which then wait for init
+    to collect them, holding nothing."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces or parentheses.
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
 def give_back(var):
     """Files root created under the state folder must stay www-data's."""
     if os.geteuid() != 0:
@@ -263,6 +291,21 @@ class ReadOnlyDB:
         self.con.close()
         give_back(os.path.dirname(self.path))
         return False
+
+
+# --- one server only -----------------------------------------------------
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "server(name): the test is about that server itself, not the API")
+
+
+def pytest_collection_modifyitems(config, items):
+    other = [i for i in items
+             if i.get_closest_marker("server") and i.get_closest_marker("server").args[0] != SERVER]
+    if other:
+        config.hook.pytest_deselected(items=other)
+        items[:] = [i for i in items if i not in other]
 
 
 # --- fixtures -----------------------------------------------------------
