@@ -48,8 +48,8 @@ http_sink(void *ctx, const void *data, size_t len)
 		http_add_header(o->req, "Content-Disposition", disp);
 		http_begin(o->req, 200, "text/csv; charset=utf-8");
 	}
-	http_write(o->req, data, len);
-	return DL_OK;
+	/* A client that hung up stops the export instead of being fed every row. */
+	return http_write(o->req, data, len) == 0 ? DL_OK : DL_ERR_IO;
 }
 
 /* 1 with each parameter of the table checked (numbers into num[]); else

@@ -384,17 +384,17 @@ reason(int status)
 	}
 }
 
-static void
+/* 0, or -1 when the server took fewer bytes than given (it went away). */
+static int
 out(struct http_req *req, const void *data, size_t len)
 {
 	if (len == 0)
-		return;
+		return 0;
 	if (req->head && req->sent == 2)
-		return;
+		return 0;
 	if (req->fcgx != NULL)
-		FCGX_PutStr(data, (int)len, req->fcgx->out);
-	else
-		fwrite(data, 1, len, stdout);
+		return FCGX_PutStr(data, (int)len, req->fcgx->out) == (int)len ? 0 : -1;
+	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
 }
 
 void
@@ -445,10 +445,10 @@ http_begin(struct http_req *req, int status, const char *content_type)
 	req->sent = 2; /* headers out: from here on, body bytes */
 }
 
-void
+int
 http_write(struct http_req *req, const void *data, size_t len)
 {
-	out(req, data, len);
+	return out(req, data, len);
 }
 
 void

@@ -91,9 +91,11 @@ void http_send_no_content(struct http_req *req);
 void http_send_method_not_allowed(struct http_req *req, const char *allow);
 int http_sent(const struct http_req *req);
 
-/* Streamed responses (CSV exports): headers once, then body pieces. */
+/* Streamed responses (CSV exports): headers once, then body pieces.
+ * http_write returns 0, or -1 once the server stopped taking bytes (the
+ * client went away): a streaming loop should stop then. */
 void http_begin(struct http_req *req, int status, const char *content_type);
-void http_write(struct http_req *req, const void *data, size_t len);
+int http_write(struct http_req *req, const void *data, size_t len);
 
 /* Who the request was for, for the log line ("alice", "api-key"). */
 void http_set_log_user(struct http_req *req, const char *who);
