@@ -186,6 +186,27 @@ db_open(const char *path)
 	return DL_OK;
 }
 
+enum dl_err
+db_open_existing(const char *path)
+{
+	int rc;
+
+	if (conn != NULL)
+		return DL_OK;
+	rc = sqlite3_open_v2(path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "db: cannot open %s: %s\n", path,
+		    conn != NULL ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
+		sqlite3_close(conn);
+		conn = NULL;
+		return rc == SQLITE_CANTOPEN ? DL_ERR_NOTFOUND :
+		    db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+	}
+	sqlite3_extended_result_codes(conn, 1);
+	sqlite3_busy_timeout(conn, 5000);
+	return DL_OK;
+}
+
 void
 db_close(void)
 {

@@ -24,6 +24,9 @@
 /* Open `path` (created if missing) and migrate. A second call is a no-op
  * while a connection is open. */
 enum dl_err db_open(const char *path);
+/* Open `path` as it is: never created, never migrated (a backup must copy
+ * the file it finds). DL_ERR_NOTFOUND when it cannot be opened. */
+enum dl_err db_open_existing(const char *path);
 /* Finalize every cached statement and close. */
 void db_close(void);
 

@@ -29,8 +29,17 @@ ctl_backup(int argc, char **argv)
 		fprintf(stderr, "dialerctl: %s is a directory; name the backup file\n", file);
 		return 1;
 	}
-	if (!ctl_open_db())
+	/* Not ctl_open_db: a mistyped DIALER_DB must not become a new, empty
+	 * database that then replaces a good backup, and the copy is of the
+	 * file as it is, not as this program would migrate it. */
+	if (config_load() != DL_OK)
 		return 1;
+	err = db_open_existing(config_get("DIALER_DB"));
+	if (err != DL_OK) {
+		fprintf(stderr, "dialerctl: cannot open the database %s%s\n", config_get("DIALER_DB"),
+		    err == DL_ERR_NOTFOUND ? " (no such database; check DIALER_DB)" : "");
+		return 1;
+	}
 	err = db_backup(file, &info);
 	if (err == DL_ERR_INVALID) {
 		fprintf(stderr, "dialerctl: %s is the live database (DIALER_DB %s); "

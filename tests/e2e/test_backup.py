@@ -310,3 +310,39 @@ def test_replaces_an_old_backup_whole(folder, live):
     finally:
         con.close()
     assert sorted(os.listdir(folder)) == ["dialerctl", "live.db", "nightly.db"]
+
+
+def test_a_missing_database_is_not_created_and_no_backup_is_replaced(folder):
+    target = os.path.join(folder, "nightly.db")
+    with open(target, "wb") as f:
+        f.write(b"last night's good backup")
+    typo = os.path.join(folder, "dialr.db")
+    p = backup(folder, typo, target)
+    assert p.returncode == 1 and "no such database" in p.stderr, p.stderr
+    assert not os.path.exists(typo)
+    with open(target, "rb") as f:
+        assert f.read() == b"last night's good backup"
+
+
+def test_an_older_database_is_copied_as_it_is_not_migrated(folder):
+    old = os.path.join(folder, "old.db")
+    c = sqlite3.connect(old)
+    with open(os.path.join(ROOT, "sql", "001_init.sql")) as f:
+        c.executescript(f.read())
+    c.execute("PRAGMA user_version = 1")
+    c.execute("INSERT INTO users (username, password_hash) VALUES ('kept', 'x')")
+    c.commit()
+    c.close()
+    if os.geteuid() == 0:
+        subprocess.run(["chown", "www-data:www-data", old], check=True)
+    target = os.path.join(folder, "before-upgrade.db")
+    p = backup(folder, old, target)
+    assert p.returncode == 0, p.stderr
+    assert "schema version 1" in p.stdout, p.stdout
+    for path in (old, target):
+        c = sqlite3.connect(path)
+        try:
+            assert c.execute("PRAGMA user_version").fetchone()[0] == 1, path
+            assert c.execute("SELECT username FROM users").fetchall() == [("kept",)]
+        finally:
+            c.close()
