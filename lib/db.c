@@ -339,8 +339,8 @@ same_file(const struct stat *a, const char *path)
 /* Whether `path` (followed through links) is the open database or one of
  * the files SQLite keeps beside it: renaming the copy over one of those
  * would lose the live data. -1 when out of memory. */
-static int
-is_live_file(const char *path)
+int
+db_is_live_file(const char *path)
 {
 	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
 	const char *live = sqlite3_db_filename(conn, "main");
@@ -516,7 +516,7 @@ db_backup(const char *path, struct db_backup_info *info)
 
 	if (conn == NULL)
 		return DL_ERR_DB;
-	if ((live = is_live_file(path)) != 0)
+	if ((live = db_is_live_file(path)) != 0)
 		return live < 0 ? DL_ERR_NOMEM : DL_ERR_INVALID;
 	if ((version = db_schema_version()) < 0)
 		return DL_ERR_DB;

@@ -64,6 +64,12 @@ int db_latest_version(void);
 /* Bind a NUL-terminated string, or NULL as SQL NULL (copies the text). */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
+/* 1 when `path` is the open database or one of the files SQLite keeps
+ * beside it (-wal, -shm, -journal), through any link; 0 if not (or no
+ * such file); -1 when out of memory. Anything that writes a file an admin
+ * names must refuse these: replacing one loses the live data. */
+int db_is_live_file(const char *path);
+
 /* What db_backup wrote. */
 struct db_backup_info {
 	long long pages;    /* pages in the copy */

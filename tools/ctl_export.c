@@ -3,9 +3,11 @@
  * GET /api/v1/calls.csv and /api/v1/contacts.csv through the same
  * lib/export.c, byte for byte, to stdout or a file.
  *
- * A file named with --output is created mode 0600 (it holds names and
- * phone numbers) and removed again if the export fails, so a half-written
- * export is never mistaken for a whole one.
+ * A file named with --output is written as FILE.tmp-PID, created mode
+ * 0600 (it holds names and phone numbers) and never through a link, and
+ * renamed over FILE only when the export is whole: FILE is either left as
+ * it was or replaced by the complete export, even when the command is
+ * killed. The live database and its -wal/-shm are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "db.h"
 #include "export.h"
 #include "ctl.h"
 
@@ -22,6 +25,7 @@
  * that an export refused at once (no such list) leaves no file behind. */
 struct out {
 	const char *path; /* NULL: stdout */
+	char tmp[4096];   /* path + ".tmp-PID", written until the export is whole */
 	FILE *f;
 	int sys_errno;    /* the first failed open/write's errno, else 0 */
 };
@@ -33,7 +37,12 @@ file_sink(void *ctx, const void *data, size_t len)
 	int fd;
 
 	if (o->f == NULL) {
-		if ((fd = open(o->path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0) {
+		if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-%ld", o->path,
+		    (long)getpid()) >= sizeof(o->tmp)) {
+			o->sys_errno = ENAMETOOLONG;
+			return DL_ERR_IO;
+		}
+		if ((fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
 			o->sys_errno = errno;
 			return DL_ERR_IO;
 		}
@@ -55,7 +64,24 @@ out_init(struct out *o, const char *path)
 {
 	o->path = path != NULL && strcmp(path, "-") != 0 ? path : NULL;
 	o->f = o->path == NULL ? stdout : NULL;
+	o->tmp[0] = '\0';
 	o->sys_errno = 0;
+}
+
+/* 1 when the named output may be written; else says why. */
+static int
+out_allowed(const struct out *o)
+{
+	int live;
+
+	if (o->path == NULL)
+		return 1;
+	if ((live = db_is_live_file(o->path)) != 0) {
+		fprintf(stderr, "dialerctl: %s\n", live < 0 ? "out of memory" :
+		    "--output names the live database; write the export to another file");
+		return 0;
+	}
+	return 1;
 }
 
 /* Flush and close; 1 (after saying why) when anything failed, and then a
@@ -70,7 +96,15 @@ out_close(struct out *o, enum dl_err err)
 		o->sys_errno = errno;
 		failed = 1;
 	}
+	if (o->f != NULL && o->f != stdout && !failed && fsync(fileno(o->f)) != 0) {
+		o->sys_errno = errno;
+		failed = 1;
+	}
 	if (o->f != NULL && o->f != stdout && fclose(o->f) != 0 && !failed) {
+		o->sys_errno = errno;
+		failed = 1;
+	}
+	if (!failed && o->tmp[0] != '\0' && rename(o->tmp, o->path) != 0) {
 		o->sys_errno = errno;
 		failed = 1;
 	}
@@ -79,8 +113,8 @@ out_close(struct out *o, enum dl_err err)
 		    strerror(o->sys_errno));
 	else if (failed && err != DL_ERR_NOTFOUND)
 		fprintf(stderr, "dialerctl: the export failed (%s)\n", dl_strerror(err));
-	if (failed && o->path != NULL && o->f != NULL)
-		unlink(o->path);
+	if (failed && o->tmp[0] != '\0')
+		unlink(o->tmp);
 	return failed;
 }
 
@@ -135,6 +169,8 @@ ctl_export_calls(int argc, char **argv)
 		f.operator_id = u.id;
 	}
 	out_init(&o, output);
+	if (!out_allowed(&o))
+		return 1;
 	csvwrite_init(&w, file_sink, &o);
 	return out_close(&o, export_calls(&f, &w));
 }
@@ -168,6 +204,8 @@ ctl_export_contacts(int argc, char **argv)
 	if (!ctl_open_db())
 		return 1;
 	out_init(&o, output);
+	if (!out_allowed(&o))
+		return 1;
 	csvwrite_init(&w, file_sink, &o);
 	if ((err = export_contacts(list_id, &w)) == DL_ERR_NOTFOUND)
 		fprintf(stderr, "dialerctl: no such list (or it is archived)\n");

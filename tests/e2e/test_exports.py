@@ -13,6 +13,7 @@ import io
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -551,3 +552,37 @@ def test_big_export_streams_in_constant_memory(server_factory):
     # cache (2 MB) and little more.
     assert grew < 6 * 1024, (before, after, size)
     assert all(hwm < max(before.values()) + 6 * 1024 for hwm in new), (before, after)
+
+
+def test_dialerctl_output_never_harms_the_database_or_an_existing_file(server, nasty_list):
+    with open(server.db_path, "rb") as f:
+        head = f.read(100)
+    for target in (server.db_path, server.db_path + "-wal"):
+        if not os.path.exists(target):
+            continue
+        p = ctl(server, "export-calls", "--output", target)
+        assert p.returncode == 1 and b"live database" in p.stderr, (target, p.stderr)
+    with open(server.db_path, "rb") as f:
+        assert f.read(100) == head
+    assert server.api("GET", CALLS_CSV).status_code == 200
+    d = tempfile.mkdtemp(prefix="exports-e2e-")
+    try:
+        # An old export others could read: replaced whole, by a private file.
+        out = os.path.join(d, "calls.csv")
+        with open(out, "wb") as f:
+            f.write(b"last week's export")
+        os.chmod(out, 0o644)
+        p = ctl(server, "export-calls", "--output", out)
+        assert p.returncode == 0, p.stderr
+        with open(out, "rb") as f:
+            assert f.read() == server.api("GET", CALLS_CSV).content
+        assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+        assert os.listdir(d) == ["calls.csv"]
+        # A refused export leaves the old file as it was.
+        p = ctl(server, "export-contacts", "--list-id", "999999", "--output", out)
+        assert p.returncode == 1
+        with open(out, "rb") as f:
+            assert f.read() == server.api("GET", CALLS_CSV).content
+        assert os.listdir(d) == ["calls.csv"]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
