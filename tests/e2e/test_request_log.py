@@ -26,6 +26,8 @@ FIELDS = {"ts", "program", "request_id", "method", "route", "status", "dur_ms", 
 OP_LEG = "CA" + "0b" * 16
 # A number no request may leave in a log, sent only in a URL path and a query.
 PATH_PHONE = "+12025550143"
+# Shaped like our conference names, which admit a leg: never in any log.
+CONFERENCE_LIKE = "cd-3f9a0b1c2d4e5f60"
 SEARCH_SENTINEL = "zq-search-sentinel"
 
 # logfmt: key=bare or key="quoted" with JSON's escapes, one space apart.
@@ -227,7 +229,7 @@ def driven(srv, fake):
                   query="?call=%d" % call["id"]).status_code == 204
 
     # The seed's API by its route, whatever the sid.
-    for sid in ("CF" + "ab" * 16, "lowercaseonly"):
+    for sid in ("CF" + "ab" * 16, "lowercaseonly", CONFERENCE_LIKE):
         r = d.send(None, "GET", "/aicallgo/api/v1/cold-call/status/" + sid,
                    "/aicallgo/api/v1/cold-call/status/{sid}", "api-key", headers=api)
         assert r.status_code == 404, r.text
@@ -347,6 +349,8 @@ def test_no_secret_in_the_logs(srv, driven):
         for s in secrets:
             assert s not in text, (name, "a secret is in the log", len(s))
     assert "forged" not in srv.log_text("requests.log")
+    for text in all_logs(srv).values():
+        assert CONFERENCE_LIKE not in text and "CF" + "ab" * 16 not in text
 
 
 def test_no_program_tripped_a_sanitizer(srv, driven):
