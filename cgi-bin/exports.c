@@ -16,15 +16,16 @@
 #include <string.h>
 
 #include "app.h"
+#include "day.h"
 #include "export.h"
 #include "log.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct valid_field calls_params[] = {
-	{ "from", VALID_STRING, 0, EXPORT_DAY_LEN, EXPORT_DAY_LEN, NULL, export_day_valid,
+	{ "from", VALID_STRING, 0, DAY_LEN, DAY_LEN, NULL, day_valid,
 	  "a UTC day written YYYY-MM-DD, such as 2026-11-01" },
-	{ "to", VALID_STRING, 0, EXPORT_DAY_LEN, EXPORT_DAY_LEN, NULL, export_day_valid,
+	{ "to", VALID_STRING, 0, DAY_LEN, DAY_LEN, NULL, day_valid,
 	  "a UTC day written YYYY-MM-DD, such as 2026-11-30" },
 };
 static const struct valid_field contacts_params[] = {

@@ -7,14 +7,15 @@
 #include <stdio.h>
 
 #include "app.h"
+#include "day.h"
 #include "stats.h"
 
 enum { P_FROM, P_TO, P_USER_ID, P_COUNT };
 
 static const struct valid_field params[P_COUNT] = {
-	[P_FROM] = { "from", VALID_STRING, 0, STATS_DAY_LEN, STATS_DAY_LEN, NULL, stats_day_valid,
+	[P_FROM] = { "from", VALID_STRING, 0, DAY_LEN, DAY_LEN, NULL, day_valid,
 	    "a UTC day written YYYY-MM-DD, such as 2026-11-24" },
-	[P_TO] = { "to", VALID_STRING, 0, STATS_DAY_LEN, STATS_DAY_LEN, NULL, stats_day_valid,
+	[P_TO] = { "to", VALID_STRING, 0, DAY_LEN, DAY_LEN, NULL, day_valid,
 	    "a UTC day written YYYY-MM-DD, such as 2026-11-24" },
 	[P_USER_ID] = { "user_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL,
 	    "a user id (a whole number from 1)" },
@@ -37,7 +38,7 @@ read_day(struct http_req *req, const char *name, long *day)
 {
 	const char *v = http_query(req, name);
 
-	if (v == NULL || *v == '\0' || stats_day_parse(v, day) == DL_OK)
+	if (v == NULL || *v == '\0' || day_parse(v, day) == DL_OK)
 		return 1;
 	app_error(req, DL_ERR_INVALID, name);
 	return 0;
@@ -50,10 +51,12 @@ read_range(struct http_req *req, struct stats_range *r)
 {
 	char msg[200];
 
-	r->to = stats_today();
+	r->to = day_today();
 	if (!read_day(req, "to", &r->to))
 		return 0;
 	r->from = r->to - (STATS_DEFAULT_DAYS - 1);
+	if (r->from < 0)
+		r->from = 0; /* no day before 1970-01-01 (lib/day.h) */
 	if (!read_day(req, "from", &r->from))
 		return 0;
 	if (r->to < r->from) {

@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "day.h"
 #include "db.h"
 #include "export.h"
 
@@ -27,59 +27,6 @@ static const char sql_contacts[] =
     "SELECT id, list_id, name, company, title, phone_e164 AS phone, "
     "phone_national AS phone_display, region, phone_type, status, last_outcome, "
     "last_called_at, created_at FROM contacts WHERE list_id = ?1 ORDER BY id";
-
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-parse_day(const char *s, int *y, int *m, int *d)
-{
-	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int i;
-
-	if (s == NULL || strlen(s) != EXPORT_DAY_LEN || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (i = 0; i < EXPORT_DAY_LEN; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	*y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	*m = (s[5] - '0') * 10 + (s[6] - '0');
-	*d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (*y < 1 || *m < 1 || *m > 12 || *d < 1)
-		return 0;
-	return *d <= mdays[*m - 1] + (*m == 2 && leap(*y));
-}
-
-int
-export_day_valid(const char *s)
-{
-	int y, m, d;
-
-	return parse_day(s, &y, &m, &d);
-}
-
-/* The day after `day`, "YYYY-MM-DD": created_at before it is on or before `day`. */
-static int
-next_day(const char *day, char *out, size_t outsz)
-{
-	int y, m, d;
-	struct tm tm;
-	time_t t;
-
-	if (!parse_day(day, &y, &m, &d))
-		return 0;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d + 1;
-	tm.tm_hour = 12;
-	if ((t = timegm(&tm)) == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
-		return 0;
-	return strftime(out, outsz, "%Y-%m-%d", &tm) == EXPORT_DAY_LEN;
-}
 
 /* The header: the statement's column names. */
 static void
@@ -135,14 +82,19 @@ enum dl_err
 export_calls(const struct export_calls_filter *f, struct csvwrite *w)
 {
 	/* Every created_at ("2026-11-24T09:30:00Z") sorts after "" and
-	 * before "~", so those two leave a side open. */
-	char upper[EXPORT_DAY_LEN + 1] = "~";
+	 * before "~", so those two leave a side open; a day's calls sort
+	 * before the next day's name. */
+	char upper[DAY_LEN + 1] = "~";
 	sqlite3_stmt *st;
 	enum dl_err err;
+	long to;
 
-	if ((f->from != NULL && !export_day_valid(f->from)) ||
-	    (f->to != NULL && !next_day(f->to, upper, sizeof(upper))))
+	if ((f->from != NULL && !day_valid(f->from)) ||
+	    (f->to != NULL && day_parse(f->to, &to) != DL_OK))
 		return DL_ERR_INVALID;
+	/* After 9999-12-31 there is no day to write: the side stays open. */
+	if (f->to != NULL && day_format(to + 1, upper) != DL_OK)
+		memcpy(upper, "~", 2);
 	if ((err = db_read_begin()) != DL_OK)
 		return err;
 	if ((st = db_stmt(sql_calls)) == NULL) {

@@ -21,17 +21,11 @@
 #include "csvwrite.h"
 #include "err.h"
 
-/* Length of a day, "YYYY-MM-DD". */
-#define EXPORT_DAY_LEN 10
-
 struct export_calls_filter {
 	const char *from;       /* first UTC day, inclusive; NULL: from the first call */
 	const char *to;         /* last UTC day, inclusive; NULL: up to the last call */
 	long long operator_id;  /* > 0: only this operator's calls; 0: everyone's */
 };
-
-/* 1 if s is a real calendar day written "YYYY-MM-DD" (2026-02-29 is not). */
-int export_day_valid(const char *s);
 
 /* The calls created between the filter's days (v_calls, oldest id first).
  * DL_ERR_INVALID for a malformed day; whatever the sink returned. */

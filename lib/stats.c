@@ -1,92 +1,8 @@
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "day.h"
 #include "db.h"
 #include "stats.h"
-
-#define SECONDS_PER_DAY 86400L
-
-/* --- days ------------------------------------------------------------ */
-
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-static int
-digits(const char *s, int n, int *v)
-{
-	int i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return 1;
-}
-
-static int
-split(const char *s, int *y, int *m, int *d)
-{
-	return s != NULL && strlen(s) == STATS_DAY_LEN && s[4] == '-' && s[7] == '-' &&
-	    digits(s, 4, y) && digits(s + 5, 2, m) && digits(s + 8, 2, d) &&
-	    *y >= 1970 && *m >= 1 && *m <= 12 && *d >= 1 && *d <= month_days(*y, *m);
-}
-
-int
-stats_day_valid(const char *s)
-{
-	int y, m, d;
-
-	return split(s, &y, &m, &d);
-}
-
-enum dl_err
-stats_day_parse(const char *s, long *day)
-{
-	struct tm tm;
-	int y, m, d;
-
-	if (!split(s, &y, &m, &d))
-		return DL_ERR_INVALID;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	*day = (long)(timegm(&tm) / SECONDS_PER_DAY);
-	return DL_OK;
-}
-
-void
-stats_day_format(long day, char *out)
-{
-	time_t t = (time_t)day * SECONDS_PER_DAY;
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	/* The remainders only tell the compiler the text fits. */
-	snprintf(out, STATS_DAY_LEN + 1, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
-}
-
-long
-stats_today(void)
-{
-	return (long)(time(NULL) / SECONDS_PER_DAY);
-}
 
 /* --- queries ----------------------------------------------------------- */
 
@@ -110,7 +26,7 @@ static const char sql_operators[] = "SELECT operator_id, max(operator), " FIGURE
     " GROUP BY operator_id ORDER BY sum(dials) DESC, max(operator)";
 
 struct span {
-	char from[STATS_DAY_LEN + 1], to[STATS_DAY_LEN + 1];
+	char from[DAY_LEN + 1], to[DAY_LEN + 1];
 	long long user_id;
 };
 
@@ -203,7 +119,7 @@ add_daily(cJSON *root, const struct stats_range *r, const struct span *s)
 	long long dials[STATS_MAX_DAYS] = { 0 }, connects[STATS_MAX_DAYS] = { 0 },
 	    talk[STATS_MAX_DAYS] = { 0 };
 	long n = r->to - r->from + 1, i, day;
-	char name[STATS_DAY_LEN + 1];
+	char name[DAY_LEN + 1];
 	sqlite3_stmt *st = prepare(sql_daily, s);
 	cJSON *arr, *o;
 	enum dl_err err;
@@ -212,7 +128,7 @@ add_daily(cJSON *root, const struct stats_range *r, const struct span *s)
 	if (st == NULL)
 		return DL_ERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (stats_day_parse((const char *)sqlite3_column_text(st, 0), &day) != DL_OK ||
+		if (day_parse((const char *)sqlite3_column_text(st, 0), &day) != DL_OK ||
 		    day < r->from || day > r->to)
 			continue;
 		dials[day - r->from] = sqlite3_column_int64(st, 1);
@@ -224,7 +140,8 @@ add_daily(cJSON *root, const struct stats_range *r, const struct span *s)
 	if ((arr = cJSON_AddArrayToObject(root, "daily")) == NULL)
 		return DL_ERR_NOMEM;
 	for (i = 0; i < n; i++) {
-		stats_day_format(r->from + i, name);
+		if (day_format(r->from + i, name) != DL_OK)
+			return DL_ERR_INVALID;
 		if ((o = cJSON_CreateObject()) == NULL ||
 		    cJSON_AddStringToObject(o, "day", name) == NULL ||
 		    cJSON_AddNumberToObject(o, "dials", (double)dials[i]) == NULL ||
@@ -303,10 +220,9 @@ stats_report(const struct stats_range *r, cJSON **out)
 	enum dl_err err;
 
 	*out = NULL;
-	if (r->to < r->from || r->to - r->from + 1 > STATS_MAX_DAYS)
+	if (r->to < r->from || r->to - r->from + 1 > STATS_MAX_DAYS ||
+	    day_format(r->from, s.from) != DL_OK || day_format(r->to, s.to) != DL_OK)
 		return DL_ERR_INVALID;
-	stats_day_format(r->from, s.from);
-	stats_day_format(r->to, s.to);
 	s.user_id = r->user_id;
 	/* One snapshot: a call logged meanwhile must not make the totals
 	 * disagree with the days or the operators. */

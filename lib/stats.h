@@ -16,22 +16,11 @@
 
 #define STATS_MAX_DAYS 366     /* longest range, days */
 #define STATS_DEFAULT_DAYS 30  /* range when none is given */
-#define STATS_DAY_LEN 10       /* "YYYY-MM-DD" */
 
 struct stats_range {
 	long from, to;       /* days since 1970-01-01, inclusive */
 	long long user_id;   /* 0: everybody */
 };
-
-/* 1 if `s` is a real calendar day written YYYY-MM-DD, 1970 to 9999
- * (fits struct valid_field's check). */
-int stats_day_valid(const char *s);
-/* The day `s` names; DL_ERR_INVALID unless stats_day_valid(s). */
-enum dl_err stats_day_parse(const char *s, long *day);
-/* Write `day` as YYYY-MM-DD (out: STATS_DAY_LEN + 1 bytes). */
-void stats_day_format(long day, char *out);
-/* Today, UTC. */
-long stats_today(void);
 
 /*
  * The report for `r`:

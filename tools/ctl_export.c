@@ -18,6 +18,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "day.h"
 #include "export.h"
 #include "ctl.h"
 
@@ -121,7 +122,7 @@ out_close(struct out *o, enum dl_err err)
 static int
 day_arg(const char *opt, const char *value, const char **out)
 {
-	if (!export_day_valid(value)) {
+	if (!day_valid(value)) {
 		fprintf(stderr, "dialerctl: %s takes a UTC day written YYYY-MM-DD\n", opt);
 		return 0;
 	}

@@ -224,6 +224,11 @@ def test_date_filters_are_inclusive_utc_days(server):
     # Leap day.
     _r, leap = got({"from": "2032-02-29", "to": "2032-02-29"})
     assert leap == []
+    # The last day there is (no next day to bound it) and the first.
+    _r, to_the_end = got({"from": "2032-06-30", "to": "9999-12-31"})
+    assert to_the_end == since
+    _r, from_the_start = got({"from": "1970-01-01", "to": "2032-05-31"})
+    assert from_the_start == until
 
 
 @pytest.mark.parametrize("params,field,reason", [
