@@ -243,23 +243,11 @@ list_calls(struct http_req *req, const struct app_who *who)
 	struct calls_filter f = { 0, 0, NULL, 1, 50 };
 	long long user_id = 0;
 	long long *num[] = { &f.contact_id, &user_id, NULL, &f.page, &f.per_page };
-	struct valid_error verr;
 	cJSON *out;
 	enum dl_err err;
-	size_t i;
 
-	if (!http_query_ok(req)) {
-		http_send_error(req, 400, "invalid_parameter",
-		    "The query string is not valid URL encoding.", NULL);
+	if (!app_query(req, list_params, N(list_params), num, app_bad_param))
 		return;
-	}
-	for (i = 0; i < N(list_params); i++) {
-		if (valid_text(&list_params[i], http_query(req, list_params[i].name), num[i],
-		    &verr) != DL_OK) {
-			app_bad_param(req, &verr);
-			return;
-		}
-	}
 	f.since = http_query(req, "since");
 	if (f.since != NULL && *f.since == '\0')
 		f.since = NULL;

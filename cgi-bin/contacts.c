@@ -20,12 +20,10 @@ handle(struct http_req *req)
 {
 	struct contacts_filter f = { 0, NULL, NULL, 1, 50 };
 	long long *num[P_COUNT] = { &f.list_id, NULL, NULL, &f.page, &f.per_page };
-	struct valid_error verr;
 	struct app_who who;
 	char *json;
 	size_t len;
 	enum dl_err err;
-	int i;
 
 	if (strcmp(http_method(req), "GET") != 0) {
 		http_send_method_not_allowed(req, "GET");
@@ -33,18 +31,8 @@ handle(struct http_req *req)
 	}
 	if (!app_ready(req) || !app_authenticate(req, &who))
 		return;
-	if (!http_query_ok(req)) {
-		http_send_error(req, 400, "invalid_parameter",
-		    "The query string is not valid URL encoding.", NULL);
+	if (!app_query(req, params, P_COUNT, num, app_bad_param))
 		return;
-	}
-	for (i = 0; i < P_COUNT; i++) {
-		if (valid_text(&params[i], http_query(req, params[i].name), num[i],
-		    &verr) != DL_OK) {
-			app_bad_param(req, &verr);
-			return;
-		}
-	}
 	f.status = http_query(req, "status");
 	if (f.status != NULL && *f.status == '\0')
 		f.status = NULL;

@@ -53,30 +53,6 @@ http_sink(void *ctx, const void *data, size_t len)
 	return http_write(o->req, data, len) == 0 ? DL_OK : DL_ERR_IO;
 }
 
-/* 1 with each parameter of the table checked (numbers into num[]); else
- * the 400/422 is sent. */
-static int
-check_params(struct http_req *req, const struct valid_field *fields, size_t n,
-    long long **num)
-{
-	struct valid_error verr;
-	size_t i;
-
-	if (!http_query_ok(req)) {
-		http_send_error(req, 400, "invalid_parameter",
-		    "The query string is not valid URL encoding.", NULL);
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (valid_text(&fields[i], http_query(req, fields[i].name), num[i],
-		    &verr) != DL_OK) {
-			app_invalid(req, &verr);
-			return 0;
-		}
-	}
-	return 1;
-}
-
 static const char *
 day_param(struct http_req *req, const char *name)
 {
@@ -116,7 +92,7 @@ calls_csv(struct http_req *req, const struct app_who *who)
 	struct out o = { req, filename };
 	struct csvwrite w;
 
-	if (!check_params(req, calls_params, N(calls_params), num))
+	if (!app_query(req, calls_params, N(calls_params), num, app_invalid))
 		return;
 	f.from = day_param(req, "from");
 	f.to = day_param(req, "to");
@@ -151,7 +127,7 @@ contacts_csv(struct http_req *req)
 	struct out o = { req, filename };
 	struct csvwrite w;
 
-	if (!check_params(req, contacts_params, N(contacts_params), num))
+	if (!app_query(req, contacts_params, N(contacts_params), num, app_invalid))
 		return;
 	snprintf(filename, sizeof(filename), "contacts-list-%lld.csv", list_id);
 	csvwrite_init(&w, http_sink, &o);

@@ -77,11 +77,9 @@ handle(struct http_req *req)
 {
 	long long *num[P_COUNT] = { NULL, NULL, NULL };
 	struct stats_range r = { 0, 0, 0 };
-	struct valid_error verr;
 	struct app_who who;
 	cJSON *out;
 	enum dl_err err;
-	int i;
 
 	if (strcmp(http_path(req), "/api/v1/stats") != 0) {
 		http_send_error(req, 404, "not_found", "No such resource.", NULL);
@@ -94,18 +92,9 @@ handle(struct http_req *req)
 	}
 	if (!app_ready(req) || !app_authenticate(req, &who))
 		return;
-	if (!http_query_ok(req)) {
-		http_send_error(req, 400, "invalid_parameter",
-		    "The query string is not valid URL encoding.", NULL);
-		return;
-	}
 	num[P_USER_ID] = &r.user_id;
-	for (i = 0; i < P_COUNT; i++) {
-		if (valid_text(&params[i], http_query(req, params[i].name), num[i], &verr) != DL_OK) {
-			app_invalid(req, &verr);
-			return;
-		}
-	}
+	if (!app_query(req, params, P_COUNT, num, app_invalid))
+		return;
 	if (!read_range(req, &r))
 		return;
 	if (who.role != AUTH_ADMIN) {

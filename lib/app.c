@@ -232,6 +232,28 @@ app_bad_param(struct http_req *req, const struct valid_error *e)
 }
 
 int
+app_query(struct http_req *req, const struct valid_field *fields, size_t n,
+    long long **num, void (*refuse)(struct http_req *, const struct valid_error *))
+{
+	struct valid_error verr;
+	size_t i;
+
+	if (!http_query_ok(req)) {
+		http_send_error(req, 400, "invalid_parameter",
+		    "The query string is not valid URL encoding.", NULL);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (valid_text(&fields[i], http_query(req, fields[i].name), num[i],
+		    &verr) != DL_OK) {
+			refuse(req, &verr);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int
 app_path_id(const char *path, const char *prefix, long long *id)
 {
 	size_t n = strlen(prefix);

@@ -55,6 +55,13 @@ int app_valid(struct http_req *req, const cJSON *body, const struct valid_field 
     size_t n);
 /* 400 invalid_parameter for a query parameter. */
 void app_bad_param(struct http_req *req, const struct valid_error *e);
+/* The query string against a field table: 400 invalid_parameter when it
+ * is not valid URL encoding, else each field checked (a VALID_INT's value
+ * into num[i] when num[i] is not NULL), the first failure answered by
+ * `refuse` (app_bad_param for list filters, app_invalid for report
+ * ranges). 1 when every field passes; else the answer is sent. */
+int app_query(struct http_req *req, const struct valid_field *fields, size_t n,
+    long long **num, void (*refuse)(struct http_req *, const struct valid_error *));
 
 /* {"id","username","role","disabled","created_at"}; NULL when out of memory. */
 cJSON *app_user_json(const struct auth_user *u);
