@@ -36,13 +36,43 @@ signed_out(struct http_req *req)
 	return token == NULL || auth_session(token, &u) == DL_ERR_AUTH;
 }
 
+/* What the answer says about the user: null when nobody is signed in,
+ * the API key's name and role, or the session's user and CSRF token. */
+static enum dl_err
+add_user(struct http_req *req, const struct app_who *who, cJSON *out)
+{
+	char csrf[AUTH_TOKEN_LEN + 1];
+	struct auth_user user;
+	enum dl_err err;
+	cJSON *u;
+
+	if (who == NULL)
+		return cJSON_AddNullToObject(out, "user") != NULL &&
+		    cJSON_AddNullToObject(out, "csrf_token") != NULL ? DL_OK : DL_ERR_NOMEM;
+	if (who->api_key)
+		return (u = cJSON_AddObjectToObject(out, "user")) != NULL &&
+		    cJSON_AddNullToObject(u, "id") != NULL &&
+		    cJSON_AddStringToObject(u, "username", who->username) != NULL &&
+		    cJSON_AddStringToObject(u, "role", auth_role_name(who->role)) != NULL &&
+		    cJSON_AddNullToObject(out, "csrf_token") != NULL ? DL_OK : DL_ERR_NOMEM;
+	if ((err = auth_user_get(who->user_id, &user)) != DL_OK ||
+	    (err = auth_csrf(http_cookie(req, "session"), csrf)) != DL_OK)
+		return err;
+	if ((u = app_user_json(&user)) == NULL)
+		return DL_ERR_NOMEM;
+	if (!cJSON_AddItemToObject(out, "user", u)) {
+		cJSON_Delete(u);
+		return DL_ERR_NOMEM;
+	}
+	return cJSON_AddStringToObject(out, "csrf_token", csrf) != NULL ? DL_OK : DL_ERR_NOMEM;
+}
+
 static void
 handle(struct http_req *req)
 {
-	char csrf[AUTH_TOKEN_LEN + 1];
 	struct app_who who;
-	struct auth_user user;
-	cJSON *out, *u;
+	int anyone;
+	cJSON *out, *p = NULL;
 	enum dl_err err;
 
 	if (strcmp(http_method(req), "GET") != 0) {
@@ -51,49 +81,26 @@ handle(struct http_req *req)
 	}
 	if (!app_ready(req))
 		return;
-	if (signed_out(req)) {
-		/* ?optional=1: a page asking whether anyone is signed in gets
-		 * an answer, not an error it would have to log. */
-		if ((out = cJSON_CreateObject()) == NULL || cJSON_AddNullToObject(out, "user") == NULL ||
-		    cJSON_AddNullToObject(out, "csrf_token") == NULL ||
-		    (u = provider_json()) == NULL) {
-			cJSON_Delete(out);
-			app_error(req, DL_ERR_NOMEM, NULL);
-			return;
+	/* ?optional=1: a page asking whether anyone is signed in gets an
+	 * answer, not an error it would have to log. */
+	anyone = !signed_out(req);
+	if (anyone && !app_authenticate(req, &who))
+		return;
+	err = DL_ERR_NOMEM;
+	if ((out = cJSON_CreateObject()) != NULL &&
+	    (err = add_user(req, anyone ? &who : NULL, out)) == DL_OK) {
+		err = DL_ERR_NOMEM;
+		if ((p = provider_json()) != NULL && cJSON_AddItemToObject(out, "provider", p)) {
+			p = NULL;
+			err = DL_OK;
 		}
-		cJSON_AddItemToObject(out, "provider", u);
-		http_send_json(req, 200, out);
+	}
+	if (err != DL_OK) {
+		cJSON_Delete(p);
 		cJSON_Delete(out);
+		app_error(req, err, "user");
 		return;
 	}
-	if (!app_authenticate(req, &who))
-		return;
-	if ((out = cJSON_CreateObject()) == NULL) {
-		app_error(req, DL_ERR_NOMEM, NULL);
-		return;
-	}
-	if (who.api_key) {
-		u = cJSON_AddObjectToObject(out, "user");
-		cJSON_AddNullToObject(u, "id");
-		cJSON_AddStringToObject(u, "username", who.username);
-		cJSON_AddStringToObject(u, "role", auth_role_name(who.role));
-		cJSON_AddNullToObject(out, "csrf_token");
-	} else {
-		if ((err = auth_user_get(who.user_id, &user)) != DL_OK ||
-		    (err = auth_csrf(http_cookie(req, "session"), csrf)) != DL_OK) {
-			cJSON_Delete(out);
-			app_error(req, err, "user");
-			return;
-		}
-		cJSON_AddItemToObject(out, "user", app_user_json(&user));
-		cJSON_AddStringToObject(out, "csrf_token", csrf);
-	}
-	if ((u = provider_json()) == NULL) {
-		cJSON_Delete(out);
-		app_error(req, DL_ERR_NOMEM, NULL);
-		return;
-	}
-	cJSON_AddItemToObject(out, "provider", u);
 	http_send_json(req, 200, out);
 	cJSON_Delete(out);
 }
