@@ -160,8 +160,28 @@ tx_request(const char *method, const char *path, const char *json, int retry,
 	return err;
 }
 
-/* POST a cJSON body (deleted here) and parse the answer's "data" object
- * into *data (if not NULL; for cJSON_Delete on *root). */
+/* A request whose answer is JSON, parsed into *root (for cJSON_Delete;
+ * NULL on any error); a 2xx that is not JSON is DL_ERR_IO "malformed". */
+static enum dl_err
+tx_json(const char *method, const char *path, const char *json, int retry, cJSON **root,
+    struct provider_error *perr)
+{
+	struct rest_buf ans;
+	enum dl_err err;
+
+	*root = NULL;
+	if ((err = tx_request(method, path, json, retry, &ans, perr)) != DL_OK)
+		return err;
+	if ((*root = cJSON_Parse(ans.s != NULL ? ans.s : "")) == NULL) {
+		rest_error(perr, 200, "malformed", "Telnyx's answer is not JSON.");
+		err = DL_ERR_IO;
+	}
+	rest_buf_free(&ans);
+	return err;
+}
+
+/* POST a cJSON body (deleted here); the answer into *root as tx_json,
+ * or dropped when root is NULL. */
 static enum dl_err
 tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_error *perr)
 {
@@ -177,15 +197,11 @@ tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_e
 	cJSON_Delete(req);
 	if (json == NULL)
 		return DL_ERR_NOMEM;
-	err = tx_request("POST", path, json, retry, &ans, perr);
+	if (root != NULL)
+		err = tx_json("POST", path, json, retry, root, perr);
+	else if ((err = tx_request("POST", path, json, retry, &ans, perr)) == DL_OK)
+		rest_buf_free(&ans);
 	cJSON_free(json);
-	if (err != DL_OK)
-		return err;
-	if (root != NULL && (*root = cJSON_Parse(ans.s != NULL ? ans.s : "")) == NULL) {
-		rest_error(perr, 200, "malformed", "Telnyx's answer is not JSON.");
-		err = DL_ERR_IO;
-	}
-	rest_buf_free(&ans);
 	return err;
 }
 
@@ -482,7 +498,6 @@ tx_status(const struct provider_ref *ref, struct provider_status *out,
 {
 	const cJSON *data, *alive, *dur;
 	char path[TX_URL_MAX];
-	struct rest_buf ans;
 	enum dl_err err;
 	long talked = -1;
 	cJSON *j;
@@ -491,10 +506,8 @@ tx_status(const struct provider_ref *ref, struct provider_status *out,
 		return DL_ERR_INVALID;
 	if ((err = tx_path(path, sizeof(path), "/calls/%s", ref->call_sid, NULL)) != DL_OK)
 		return err;
-	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
+	if ((err = tx_json("GET", path, NULL, 1, &j, perr)) != DL_OK)
 		return err;
-	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
-	rest_buf_free(&ans);
 	data = cJSON_GetObjectItemCaseSensitive(j, "data");
 	alive = cJSON_GetObjectItemCaseSensitive(data, "is_alive");
 	dur = cJSON_GetObjectItemCaseSensitive(data, "call_duration");
@@ -780,7 +793,6 @@ find_conference(const char *name, char out[PROVIDER_SID_MAX], struct provider_er
 {
 	char path[TX_URL_MAX];
 	const cJSON *data, *first, *id;
-	struct rest_buf ans;
 	enum dl_err err;
 	cJSON *j;
 
@@ -788,10 +800,8 @@ find_conference(const char *name, char out[PROVIDER_SID_MAX], struct provider_er
 	    "/conferences?filter%%5Bname%%5D=%s&filter%%5Bstatus%%5D=in_progress", name,
 	    NULL)) != DL_OK)
 		return err;
-	if ((err = tx_request("GET", path, NULL, 1, &ans, perr)) != DL_OK)
+	if ((err = tx_json("GET", path, NULL, 1, &j, perr)) != DL_OK)
 		return err;
-	j = cJSON_Parse(ans.s != NULL ? ans.s : "");
-	rest_buf_free(&ans);
 	data = cJSON_GetObjectItemCaseSensitive(j, "data");
 	first = cJSON_IsArray(data) ? cJSON_GetArrayItem(data, 0) : NULL;
 	id = cJSON_GetObjectItemCaseSensitive(first, "id");
