@@ -52,10 +52,18 @@ write_row(sqlite3_stmt *st, struct csvwrite *w)
 		case SQLITE_NULL:
 			csvwrite_cell(w, NULL, 0);
 			break;
-		default:
-			csvwrite_cell(w, (const char *)sqlite3_column_text(st, i),
-			    (size_t)sqlite3_column_bytes(st, i));
+		default: {
+			const char *text = (const char *)sqlite3_column_text(st, i);
+
+			/* NULL for a value that is not: SQLite ran out of memory
+			 * converting it, and an empty cell would pass for data. */
+			if (text == NULL) {
+				w->err = DL_ERR_NOMEM;
+				return;
+			}
+			csvwrite_cell(w, text, (size_t)sqlite3_column_bytes(st, i));
 			break;
+		}
 		}
 	}
 	csvwrite_end_row(w);

@@ -363,7 +363,8 @@ add_operators(struct demo *d, struct operator *ops, int n, long long since)
 			return err;
 		if ((st = db_stmt(sql_user_backdate)) == NULL)
 			return DL_ERR_DB;
-		sqlite3_bind_int64(st, 1, o->id);
+		if (sqlite3_bind_int64(st, 1, o->id) != SQLITE_OK)
+			return DL_ERR_DB;
 		if ((err = bind_time(st, 2, since - (n - i) * DAY_S)) != DL_OK ||
 		    (err = step(st)) != DL_OK)
 			return err;
@@ -387,6 +388,7 @@ add_contact(struct demo *d, long long list_id, int list, int row, long long at,
 	enum phone_reason why;
 	sqlite3_stmt *st;
 	enum dl_err err;
+	int rc;
 	size_t slot;
 	int tries;
 
@@ -412,17 +414,16 @@ add_contact(struct demo *d, long long list_id, int list, int row, long long at,
 	    PICK(&d->rng, company_tails));
 	if ((st = db_stmt(sql_contact)) == NULL)
 		return DL_ERR_DB;
-	sqlite3_bind_int64(st, 1, list_id);
-	sqlite3_bind_int(st, 2, row);
-	db_bind_text(st, 3, name);
-	db_bind_text(st, 4, company);
-	/* Files often lack a title for some rows. */
-	db_bind_text(st, 5, rng_chance(&d->rng, 0.8) ? PICK(&d->rng, titles) : NULL);
-	db_bind_text(st, 6, pi.e164);
-	db_bind_text(st, 7, raw);
-	db_bind_text(st, 8, pi.national);
-	db_bind_text(st, 9, pi.region);
-	db_bind_text(st, 10, phone_type_name(pi.type));
+	/* SQLITE_OK is 0: any failed bind (a text copy) leaves rc non-zero. */
+	rc = sqlite3_bind_int64(st, 1, list_id) | sqlite3_bind_int(st, 2, row) |
+	    db_bind_text(st, 3, name) | db_bind_text(st, 4, company) |
+	    /* Files often lack a title for some rows. */
+	    db_bind_text(st, 5, rng_chance(&d->rng, 0.8) ? PICK(&d->rng, titles) : NULL) |
+	    db_bind_text(st, 6, pi.e164) | db_bind_text(st, 7, raw) |
+	    db_bind_text(st, 8, pi.national) | db_bind_text(st, 9, pi.region) |
+	    db_bind_text(st, 10, phone_type_name(pi.type));
+	if (rc != SQLITE_OK)
+		return DL_ERR_NOMEM;
 	if ((err = bind_time(st, 11, at)) != DL_OK || (err = step(st)) != DL_OK)
 		return err;
 	memset(c, 0, sizeof(*c));
@@ -464,8 +465,11 @@ add_lists(struct demo *d, int nlists, int days, long long since)
 			err = DL_ERR_DB;
 			break;
 		}
-		db_bind_text(st, 1, lists[i].name);
-		sqlite3_bind_int(st, 3, sizes[i]);
+		if ((db_bind_text(st, 1, lists[i].name) | sqlite3_bind_int(st, 3, sizes[i])) !=
+		    SQLITE_OK) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
 		if ((err = bind_time(st, 2, at)) != DL_OK || (err = step(st)) != DL_OK)
 			break;
 		list_id = sqlite3_last_insert_rowid(db_conn());
@@ -631,6 +635,7 @@ record(struct demo *d, const struct operator *o, struct contact *c,
 	char hex[57], name[32], sid[40];
 	sqlite3_stmt *st;
 	enum dl_err err;
+	int rc;
 	int i;
 
 	for (i = 0; i < (int)sizeof(raw); i++)
@@ -641,18 +646,15 @@ record(struct demo *d, const struct operator *o, struct contact *c,
 	snprintf(sid, sizeof(sid), "SIM%.32s", hex + 24);
 	if ((st = db_stmt(sql_call)) == NULL)
 		return DL_ERR_DB;
-	sqlite3_bind_int64(st, 1, c->id);
-	sqlite3_bind_int64(st, 2, o->id);
-	db_bind_text(st, 3, name);
-	db_bind_text(st, 4, r->dialed > 0 ? sid : NULL);
-	db_bind_text(st, 5, c->e164);
-	db_bind_text(st, 6, CALLER_ID);
-	db_bind_text(st, 7, r->status);
-	db_bind_text(st, 8, r->failure);
-	db_bind_text(st, 9, r->outcome == OUT_NONE ? NULL : outcome_words[r->outcome]);
-	db_bind_text(st, 10, r->notes[0] != '\0' ? r->notes : NULL);
-	if (r->duration >= 0)
-		sqlite3_bind_int64(st, 15, r->duration);
+	rc = sqlite3_bind_int64(st, 1, c->id) | sqlite3_bind_int64(st, 2, o->id) |
+	    db_bind_text(st, 3, name) | db_bind_text(st, 4, r->dialed > 0 ? sid : NULL) |
+	    db_bind_text(st, 5, c->e164) | db_bind_text(st, 6, CALLER_ID) |
+	    db_bind_text(st, 7, r->status) | db_bind_text(st, 8, r->failure) |
+	    db_bind_text(st, 9, r->outcome == OUT_NONE ? NULL : outcome_words[r->outcome]) |
+	    db_bind_text(st, 10, r->notes[0] != '\0' ? r->notes : NULL) |
+	    (r->duration >= 0 ? sqlite3_bind_int64(st, 15, r->duration) : SQLITE_OK);
+	if (rc != SQLITE_OK)
+		return DL_ERR_NOMEM;
 	if ((err = bind_time(st, 11, r->created)) != DL_OK ||
 	    (err = bind_time(st, 12, r->dialed)) != DL_OK ||
 	    (err = bind_time(st, 13, r->answered)) != DL_OK ||
@@ -768,8 +770,9 @@ finish_contacts(struct demo *d)
 			continue;
 		if ((st = db_stmt(sql_contact_after)) == NULL)
 			return DL_ERR_DB;
-		sqlite3_bind_int64(st, 1, c->id);
-		db_bind_text(st, 2, outcome_words[c->last_outcome]);
+		if ((sqlite3_bind_int64(st, 1, c->id) |
+		    db_bind_text(st, 2, outcome_words[c->last_outcome])) != SQLITE_OK)
+			return DL_ERR_NOMEM;
 		if ((err = bind_time(st, 3, c->last_called)) != DL_OK || (err = step(st)) != DL_OK)
 			return err;
 	}
