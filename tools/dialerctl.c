@@ -341,15 +341,16 @@ static const struct ctl_command commands[] = {
 	  "name) or into list ID. CC is the region assumed for numbers without a country code "
 	  "(default DIALER_DEFAULT_REGION). Prints the JSON report; exits 1 if the file is refused.\n",
 	  cmd_import },
+	/* Commands kept in tools/ctl_*.c. */
 	{ "backup", "backup FILE",
 	  "copy the live database to FILE while the app serves (restore:\n"
 	  "stop, copy over DIALER_DB, delete its -wal and -shm, start)",
 	  "usage: dialerctl backup FILE\nCopy DIALER_DB to FILE as one consistent snapshot, "
 	  "safely while the app serves and writes: into FILE.tmp-PID, checked (integrity_check, "
 	  "schema version), synced, then renamed over FILE. FILE is never half-written and never "
-	  "the live database. Prints the pages, bytes and schema version written.\n",
+	  "the live database. DIALER_DB is copied as it is: never created, never migrated. Prints "
+	  "the pages, bytes and schema version written.\n",
 	  ctl_backup },
-	/* tools/ctl_*.c commands go here, one row each. */
 	{ "seed-demo", "seed-demo [--days N] [--seed S] [--end DAY] [--operators N] [--lists N]",
 	  "fill an empty database with a made-up month of calls (for the reports)",
 	  "usage: dialerctl seed-demo [--days N] [--seed S] [--end DAY] [--operators N] [--lists N]\n"
@@ -365,14 +366,16 @@ static const struct ctl_command commands[] = {
 	  "usage: dialerctl export-calls [--from DAY] [--to DAY] [--operator NAME] [--output FILE]\n"
 	  "Write the calls made from DAY to DAY (UTC, YYYY-MM-DD, both inclusive; default the "
 	  "whole log), of one operator if given, as CSV: one row per call of the v_calls view, "
-	  "oldest first, the same bytes as GET /api/v1/calls.csv. To stdout, or to FILE (created "
-	  "mode 0600, removed again if the export fails).\n",
+	  "oldest first, the same bytes as GET /api/v1/calls.csv. To stdout, or to FILE: written "
+	  "as FILE.tmp-PID (mode 0600) and renamed over FILE only when whole; the live database "
+	  "is refused.\n",
 	  ctl_export_calls },
 	{ "export-contacts", "export-contacts --list-id ID [--output FILE]",
 	  "list ID's contacts as CSV, the bytes of GET /api/v1/contacts.csv",
 	  "usage: dialerctl export-contacts --list-id ID [--output FILE]\n"
 	  "Write list ID's contacts as CSV, the same bytes as GET /api/v1/contacts.csv?list_id=ID. "
-	  "To stdout, or to FILE (created mode 0600, removed again if the export fails). Exits 1 "
+	  "To stdout, or to FILE: written as FILE.tmp-PID (mode 0600) and renamed over FILE only "
+	  "when whole; the live database is refused. Exits 1 "
 	  "if there is no such list or it is archived.\n",
 	  ctl_export_contacts },
 };
