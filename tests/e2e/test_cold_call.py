@@ -7,17 +7,10 @@ import pytest
 import requests
 
 from conftest import assert_error
-from test_twilio_rest import (ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN,
-                              CALLER_ID, TO, FakeTwilio, basic_ok, ours, twilio_env)
+from test_twilio_rest import (fake,  # noqa: F401 -- the module's fake Twilio
+                              ACCOUNT_SID, CALLER_ID, TO, basic_ok, ours, twilio_env)
 
 BASE = "/aicallgo/api/v1/cold-call/"
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, API_KEY_SID, API_KEY_SECRET).start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ from twilio.request_validator import RequestValidator
 
 import csvgen
 from conftest import Server
-from test_twilio_rest import (ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN,  # noqa: F401
-                              CALLER_ID, TO, FakeTwilio, twilio_env)
+from test_twilio_rest import (fake,  # noqa: F401 -- the module's fake Twilio
+                              ACCOUNT_SID, API_KEY_SECRET, AUTH_TOKEN,  # noqa: F401
+                              CALLER_ID, TO, twilio_env)
 
 FIELDS = {"ts", "program", "request_id", "method", "route", "status", "dur_ms", "user",
           "provider_ms", "provider_calls"}
@@ -69,13 +70,6 @@ def test_parser_is_strict():
                 'a="\\x"', 'a=1 ', 'a=b=c'):
         with pytest.raises(AssertionError):
             parse_logfmt(bad)
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, API_KEY_SID, API_KEY_SECRET).start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")

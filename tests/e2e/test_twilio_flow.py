@@ -15,17 +15,11 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from conftest import assert_error
-from test_twilio_rest import (ACCOUNT_SID, CALLER_ID, TO, FakeTwilio, API_KEY_SID,  # noqa: F401
-                              API_KEY_SECRET, AUTH_TOKEN, basic_ok, ours, twilio_env)
+from test_twilio_rest import (fake,  # noqa: F401 -- the module's fake Twilio
+                              ACCOUNT_SID, CALLER_ID, TO,  # noqa: F401
+                              AUTH_TOKEN, basic_ok, ours, twilio_env)
 
 OP_LEG = "CA" + "0a" * 16
-
-
-@pytest.fixture(scope="module")
-def fake():
-    f = FakeTwilio(ACCOUNT_SID, AUTH_TOKEN, API_KEY_SID, API_KEY_SECRET).start()
-    yield f
-    f.stop()
 
 
 @pytest.fixture(scope="module")
