@@ -32,7 +32,7 @@ static const struct valid_field hold_fields[] = {
 };
 static const struct valid_field log_fields[] = {
 	{ "outcome", VALID_ENUM, 1, 0, 0, call_outcome_names, NULL,
-	  "one of connected, voicemail, no_answer, not_interested, follow_up, wrong_number, busy" },
+	  "one of connected, voicemail, no_answer, not_interested, follow_up, wrong_number, busy, do_not_call" },
 	{ "notes", VALID_STRING, 0, 0, CALLS_NOTES_MAX, NULL, NULL, "at most 4,000 characters" },
 };
 static const struct valid_field list_params[] = {

@@ -25,7 +25,8 @@ static const char sql_get[] =
     "CAST(strftime('%s', dialed_at) AS INTEGER), duration_s, "
     "CAST(strftime('%s', created_at) AS INTEGER), dial_claimed_at IS NOT NULL, "
     "CAST(strftime('%s', status_asked_at) AS INTEGER), operator_muted, contact_muted, "
-    "on_hold, CAST(strftime('%s', answered_at) AS INTEGER) FROM calls WHERE id = ?1";
+    "on_hold, CAST(strftime('%s', answered_at) AS INTEGER), callback_at, recorded, "
+    "recording_sid, recording_url, recording_duration_s FROM calls WHERE id = ?1";
 
 enum dl_err
 calls_get(long long id, struct call *c)
@@ -74,6 +75,12 @@ calls_get(long long id, struct call *c)
 	c->contact_muted = sqlite3_column_int(st, 24);
 	c->on_hold = sqlite3_column_int(st, 25);
 	c->answered_unix = sqlite3_column_int64(st, 26);
+	copy_text(c->callback_at, sizeof(c->callback_at), st, 27);
+	c->recorded = sqlite3_column_int(st, 28);
+	copy_text(c->recording_sid, sizeof(c->recording_sid), st, 29);
+	copy_text(c->recording_url, sizeof(c->recording_url), st, 30);
+	c->recording_duration_s = sqlite3_column_type(st, 31) == SQLITE_NULL ? -1 :
+	    (long)sqlite3_column_int64(st, 31);
 	sqlite3_reset(st);
 	return DL_OK;
 }
@@ -419,6 +426,60 @@ calls_set_control(long long id, enum calls_control which, int on)
 	return db_exec_stmt(st);
 }
 
+static const char sql_recorded[] =
+    "UPDATE calls SET recorded = 1, updated_at = " NOW " WHERE id = ?1";
+
+enum dl_err
+calls_set_recorded(long long id)
+{
+	sqlite3_stmt *st = db_stmt(sql_recorded);
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	return db_exec_stmt(st);
+}
+
+static const char sql_recording[] =
+    "UPDATE calls SET recording_sid = ?2, recording_url = ?3, "
+    "recording_duration_s = COALESCE(?4, CASE WHEN recording_sid IS ?2 "
+    "THEN recording_duration_s END), updated_at = " NOW " WHERE id = ?1";
+
+enum dl_err
+calls_set_recording(long long id, const char *sid, const char *url, long duration_s)
+{
+	sqlite3_stmt *st = db_stmt(sql_recording);
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, sid);
+	db_bind_text(st, 3, url);
+	if (duration_s >= 0)
+		sqlite3_bind_int64(st, 4, duration_s);
+	return db_exec_stmt(st);
+}
+
+enum dl_err
+calls_find_recording(const char *sid, struct call *out)
+{
+	sqlite3_stmt *st;
+	long long id;
+	int rc;
+
+	if (sid == NULL || *sid == '\0')
+		return DL_ERR_NOTFOUND;
+	if ((st = db_stmt("SELECT id FROM calls WHERE recording_sid = ?1")) == NULL)
+		return DL_ERR_DB;
+	db_bind_text(st, 1, sid);
+	rc = sqlite3_step(st);
+	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+	return calls_get(id, out);
+}
+
 static const char sql_asked[] =
     "UPDATE calls SET status_asked_at = " NOW " WHERE id = ?1";
 
@@ -669,7 +730,13 @@ calls_json(const struct call *c)
 	    !add_str(o, "ended_at", c->ended_at) ||
 	    cJSON_AddBoolToObject(o, "operator_muted", c->operator_muted) == NULL ||
 	    cJSON_AddBoolToObject(o, "contact_muted", c->contact_muted) == NULL ||
-	    cJSON_AddBoolToObject(o, "on_hold", c->on_hold) == NULL) {
+	    cJSON_AddBoolToObject(o, "on_hold", c->on_hold) == NULL ||
+	    !add_str(o, "callback_at", c->callback_at) ||
+	    cJSON_AddBoolToObject(o, "recorded", c->recorded) == NULL ||
+	    (c->recording_sid[0] && c->recording_duration_s >= 0 ?
+	    cJSON_AddNumberToObject(o, "recording_duration_s", (double)c->recording_duration_s) :
+	    cJSON_AddNullToObject(o, "recording_duration_s")) == NULL ||
+	    cJSON_AddBoolToObject(o, "has_recording", c->recording_sid[0] != '\0') == NULL) {
 		cJSON_Delete(o);
 		return NULL;
 	}

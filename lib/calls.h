@@ -40,6 +40,11 @@ struct call {
 	int dial_claimed;            /* the prospect's dial is under way or done */
 	long long asked_unix;        /* last time the provider was asked unprompted; 0: never */
 	int operator_muted, contact_muted, on_hold; /* the call controls, as last set */
+	char callback_at[24];        /* follow_up: the callback time logged; "" when none */
+	int recorded;                /* recording was on when the prospect was dialed */
+	char recording_sid[72];      /* "" until the provider's recording callback */
+	char recording_url[512];     /* the provider's; fetched with our credentials, never shown */
+	long recording_duration_s;   /* -1 when unknown */
 };
 
 struct calls_new {
@@ -87,6 +92,19 @@ enum calls_control { CALLS_OPERATOR_MUTED, CALLS_CONTACT_MUTED, CALLS_ON_HOLD };
 
 /* Record a call control the provider carried out. */
 enum dl_err calls_set_control(long long id, enum calls_control which, int on);
+
+/* The prospect is being dialed with recording on (the consent
+ * announcement is theirs to hear first). */
+enum dl_err calls_set_recorded(long long id);
+
+/* The provider's recording callback: its id, URL and length (-1 when not
+ * given). A repeat with the same sid changes nothing; a different sid
+ * replaces the earlier one (a conference recorded again). */
+enum dl_err calls_set_recording(long long id, const char *sid, const char *url,
+    long duration_s);
+
+/* The call whose recording is `sid`. DL_ERR_NOTFOUND when none. */
+enum dl_err calls_find_recording(const char *sid, struct call *out);
 
 /* We are asking the provider about this overdue call now. */
 enum dl_err calls_mark_asked(long long id);

@@ -93,6 +93,7 @@ const char *const call_outcome_names[CALL_OUTCOME__COUNT + 1] = {
 	[OUTCOME_FOLLOW_UP] = "follow_up",
 	[OUTCOME_WRONG_NUMBER] = "wrong_number",
 	[OUTCOME_BUSY] = "busy",
+	[OUTCOME_DO_NOT_CALL] = "do_not_call",
 	[CALL_OUTCOME__COUNT] = NULL,
 };
 

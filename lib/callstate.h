@@ -48,7 +48,9 @@ int call_status_advances(enum call_status current, enum call_status next);
  * the status-callback event name for in-progress. DL_ERR_INVALID otherwise. */
 enum dl_err call_status_from_twilio(const char *word, enum call_status *out);
 
-/* The operator's conclusions (the seed's seven). */
+/* The operator's conclusions: the seed's seven, and do_not_call (the
+ * prospect asked never to be called again: their number joins the DNC
+ * list when it is logged). */
 enum call_outcome {
 	OUTCOME_CONNECTED = 0,
 	OUTCOME_VOICEMAIL,
@@ -57,6 +59,7 @@ enum call_outcome {
 	OUTCOME_FOLLOW_UP,
 	OUTCOME_WRONG_NUMBER,
 	OUTCOME_BUSY,
+	OUTCOME_DO_NOT_CALL,
 	CALL_OUTCOME__COUNT
 };
 

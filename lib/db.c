@@ -86,6 +86,23 @@ db_schema_version(void)
 	return v;
 }
 
+/* DL_OK when PRAGMA foreign_key_check finds no row pointing nowhere. */
+static enum dl_err
+foreign_keys_intact(void)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(conn, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return DL_ERR_DB;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		fprintf(stderr, "db: migration left a broken reference in table %s\n",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? DL_OK : DL_ERR_DB;
+}
+
 static enum dl_err
 migrate(void)
 {
@@ -96,8 +113,14 @@ migrate(void)
 	/* Cheap check first: a current database costs no write lock. */
 	if (db_schema_version() == db_latest_version())
 		return DL_OK;
-	if ((err = exec("BEGIN IMMEDIATE")) != DL_OK)
+	/* A migration that rebuilds a table (SQLite's 12-step ALTER) must not
+	 * let DROP TABLE cascade into the rows that refer to it; the keys are
+	 * checked as a whole before the commit instead. The pragma is a no-op
+	 * inside a transaction, hence here. */
+	if ((err = exec("PRAGMA foreign_keys=OFF")) != DL_OK)
 		return err;
+	if ((err = exec("BEGIN IMMEDIATE")) != DL_OK)
+		goto keys_on;
 	/* Another process may have migrated while we waited for the lock. */
 	current = db_schema_version();
 	if (current < 0) {
@@ -125,9 +148,13 @@ migrate(void)
 		if ((err = exec(pragma)) != DL_OK)
 			goto fail;
 	}
-	return exec("COMMIT");
+	if ((err = foreign_keys_intact()) != DL_OK || (err = exec("COMMIT")) != DL_OK)
+		goto fail;
+	return exec("PRAGMA foreign_keys=ON");
 fail:
 	sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
+keys_on:
+	sqlite3_exec(conn, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
 	return err;
 }
 
