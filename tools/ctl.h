@@ -29,4 +29,8 @@ int ctl_seed_demo(int argc, char **argv);
 int ctl_export_calls(int argc, char **argv);
 int ctl_export_contacts(int argc, char **argv);
 
+/* tools/ctl_dnc.c: the do-not-call list's CSV import and export. */
+int ctl_dnc_import(int argc, char **argv);
+int ctl_dnc_export(int argc, char **argv);
+
 #endif

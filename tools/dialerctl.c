@@ -378,6 +378,26 @@ static const struct ctl_command commands[] = {
 	  "when whole; the live database is refused. Exits 1 "
 	  "if there is no such list or it is archived.\n",
 	  ctl_export_contacts },
+	{ "dnc-import", "dnc-import FILE [--reason TEXT]",
+	  "add a CSV's numbers to the do-not-call list; prints the same JSON\n"
+	  "report as POST /api/v1/dnc/import",
+	  "usage: dialerctl dnc-import FILE [--reason TEXT]\n"
+	  "Add the numbers of a CSV (FILE '-' reads stdin) to the do-not-call list, through the "
+	  "code of POST /api/v1/dnc/import: a phone column (required; national numbers are read "
+	  "as DIALER_DEFAULT_REGION's) and a reason column (optional; TEXT, at most 200 "
+	  "characters, stands in for an empty one). A number already listed keeps its first "
+	  "entry and counts as already_listed; bad rows are reported by row number and skipped. "
+	  "One transaction. Prints the JSON report; exits 1, storing nothing, if the file is "
+	  "refused (empty, no phone column, no rows).\n",
+	  ctl_dnc_import },
+	{ "dnc-export", "dnc-export [--output FILE]",
+	  "the do-not-call list as CSV, the bytes of GET /api/v1/dnc.csv",
+	  "usage: dialerctl dnc-export [--output FILE]\n"
+	  "Write the do-not-call list as CSV (phone,reason,source,added_by,added_at; oldest "
+	  "first; added_by is the username), the same bytes as GET /api/v1/dnc.csv. To stdout, "
+	  "or to FILE: written as FILE.tmp-PID (mode 0600) and renamed over FILE only when "
+	  "whole; the live database is refused.\n",
+	  ctl_dnc_export },
 };
 
 static void
