@@ -10,8 +10,10 @@
 #include <time.h>
 
 #include "app.h"
+#include "callerid.h"
 #include "callflow.h"
 #include "calls.h"
+#include "clock.h"
 #include "config.h"
 #include "provider.h"
 
@@ -34,6 +36,8 @@ static const struct valid_field log_fields[] = {
 	{ "outcome", VALID_ENUM, 1, 0, 0, call_outcome_names, NULL,
 	  "one of connected, voicemail, no_answer, not_interested, follow_up, wrong_number, busy, do_not_call" },
 	{ "notes", VALID_STRING, 0, 0, CALLS_NOTES_MAX, NULL, NULL, "at most 4,000 characters" },
+	{ "callback_at", VALID_STRING, 0, 1, 40, NULL, NULL,
+	  "an ISO-8601 time with a zone, such as 2026-11-25T15:00:00Z" },
 };
 static const struct valid_field list_params[] = {
 	{ "contact_id", VALID_INT, 0, 1, 0x7fffffffffffffffLL, NULL, NULL, "a contact id" },
@@ -65,10 +69,16 @@ token_json(const struct provider *p, const struct call *c, const struct provider
 }
 
 static void
-send_call(struct http_req *req, int status, const struct call *c, cJSON *extra_key_value)
+send_call(struct http_req *req, int status, const struct call *c, cJSON *extra_key_value,
+    const char *caller_id_match)
 {
 	cJSON *out = cJSON_CreateObject(), *cj = calls_json(c);
 
+	if (cj != NULL && caller_id_match != NULL &&
+	    cJSON_AddStringToObject(cj, "caller_id_match", caller_id_match) == NULL) {
+		cJSON_Delete(cj);
+		cj = NULL;
+	}
 	if (out == NULL || cj == NULL) {
 		cJSON_Delete(out);
 		cJSON_Delete(cj);
@@ -90,8 +100,9 @@ create_call(struct http_req *req, const struct app_who *who)
 	struct valid_error verr;
 	const struct provider *p;
 	struct callflow_start s;
-	char to_e164[20] = "", from_e164[20] = "";
-	const char *key = http_header(req, "Idempotency-Key");
+	char to_e164[20] = "", from_e164[20] = "", dial_to[20] = "";
+	const char *key = http_header(req, "Idempotency-Key"), *match = NULL;
+	enum callerid_match how;
 	cJSON *body, *tok;
 	enum dl_err err;
 
@@ -121,6 +132,20 @@ create_call(struct http_req *req, const struct app_who *who)
 	if (!app_provider(req, cJSON_IsString(prov) ? prov->valuestring :
 	    provider_default_name(), &p))
 		return;
+	/* A replayed request answers with its call whatever the rules say now. */
+	if (key == NULL || !calls_key_seen(who->user_id, key)) {
+		if (!app_dial_allowed(req, cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0,
+		    to_e164, dial_to))
+			return;
+		if (from_e164[0] != '\0') {
+			match = "given";
+		} else if ((err = callerid_pick(dial_to, p->name, from_e164, &how)) != DL_OK) {
+			app_error(req, err, "call");
+			return;
+		} else {
+			match = callerid_match_name(how);
+		}
+	}
 	memset(&s, 0, sizeof(s));
 	s.in.operator_id = who->user_id;
 	s.in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
@@ -136,7 +161,41 @@ create_call(struct http_req *req, const struct app_who *who)
 		app_error(req, DL_ERR_NOMEM, NULL);
 		return;
 	}
-	send_call(req, s.replayed ? 200 : 201, &s.call, tok);
+	send_call(req, s.replayed ? 200 : 201, &s.call, tok, s.replayed ? NULL : match);
+}
+
+/* A callback time goes with follow_up only, and lies ahead (within a
+ * year of the rules' clock); in->callback_at points into out. */
+static int
+callback_time(struct http_req *req, const cJSON *body, struct calls_log_in *in,
+    char out[CLOCK_ISO_LEN])
+{
+	const cJSON *cb = cJSON_GetObjectItemCaseSensitive(body, "callback_at");
+	struct valid_error verr;
+	long long t;
+
+	if (!cJSON_IsString(cb))
+		return 1;
+	verr.field = "callback_at";
+	if (in->outcome != OUTCOME_FOLLOW_UP) {
+		verr.reason = "not_allowed";
+		snprintf(verr.message, sizeof(verr.message),
+		    "\"callback_at\" goes only with the outcome follow_up.");
+	} else if (clock_parse_iso(cb->valuestring, &t) != DL_OK) {
+		verr.reason = "invalid";
+		snprintf(verr.message, sizeof(verr.message),
+		    "\"callback_at\" must be an ISO-8601 time with a zone, such as 2026-11-25T15:00:00Z.");
+	} else if (t <= in->now_unix || t > in->now_unix + 366LL * 86400) {
+		verr.reason = "out_of_range";
+		snprintf(verr.message, sizeof(verr.message),
+		    "\"callback_at\" must be in the future and within 366 days.");
+	} else {
+		clock_iso(t, out);
+		in->callback_at = out;
+		return 1;
+	}
+	app_invalid(req, &verr);
+	return 0;
 }
 
 /* The call, if `who` may see it; else a 404 that reveals nothing. */
@@ -171,19 +230,28 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 	    (body = app_json_body(req)) == NULL)
 		return;
 	if (strcmp(action, "log") == 0) {
+		struct calls_log_in in;
 		const cJSON *notes;
-		enum call_outcome outcome;
+		char callback[CLOCK_ISO_LEN];
 
 		if (!app_valid(req, body, log_fields, N(log_fields)))
 			return;
-		call_outcome_parse(cJSON_GetObjectItemCaseSensitive(body, "outcome")->valuestring, &outcome);
+		memset(&in, 0, sizeof(in));
+		call_outcome_parse(cJSON_GetObjectItemCaseSensitive(body, "outcome")->valuestring,
+		    &in.outcome);
 		notes = cJSON_GetObjectItemCaseSensitive(body, "notes");
-		if ((err = calls_log(id, outcome, cJSON_IsString(notes) ? notes->valuestring : NULL)) != DL_OK ||
-		    (err = calls_get(id, &c)) != DL_OK) {
+		in.notes = cJSON_IsString(notes) ? notes->valuestring : NULL;
+		if ((err = clock_now(&in.now_unix)) != DL_OK) {
 			app_error(req, err, "call");
 			return;
 		}
-		send_call(req, 200, &c, NULL);
+		if (!callback_time(req, body, &in, callback))
+			return;
+		if ((err = calls_log(id, &in)) != DL_OK || (err = calls_get(id, &c)) != DL_OK) {
+			app_error(req, err, "call");
+			return;
+		}
+		send_call(req, 200, &c, NULL, NULL);
 		return;
 	}
 	if (!app_provider(req, c.provider, &p))
@@ -234,7 +302,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		app_error(req, err, "call");
 		return;
 	}
-	send_call(req, 200, &c, NULL);
+	send_call(req, 200, &c, NULL, NULL);
 }
 
 static void
@@ -308,7 +376,7 @@ handle(struct http_req *req)
 		const char *refresh = http_query(req, "refresh");
 
 		callflow_settle(&c, refresh != NULL && strcmp(refresh, "1") == 0);
-		send_call(req, 200, &c, NULL);
+		send_call(req, 200, &c, NULL, NULL);
 	}
 }
 

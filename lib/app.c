@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include "app.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "dialrules.h"
 #include "log.h"
 #include "phone.h"
 
@@ -368,6 +370,58 @@ app_phone(struct http_req *req, const char *field, const char *text, char *out, 
 	return 0;
 }
 
+/* details for a refusal: {reason, added_at} or {zone, local_time, window, opens_at}. */
+static cJSON *
+refusal_details(const struct dialrules_verdict *v)
+{
+	char opens[CLOCK_ISO_LEN];
+	cJSON *d = cJSON_CreateObject();
+	int ok;
+
+	if (d == NULL)
+		return NULL;
+	if (v->refusal == DIALRULES_DO_NOT_CALL) {
+		ok = (v->dnc.reason[0] ? cJSON_AddStringToObject(d, "reason", v->dnc.reason) :
+		    cJSON_AddNullToObject(d, "reason")) != NULL &&
+		    cJSON_AddStringToObject(d, "added_at", v->dnc.added_at) != NULL;
+	} else {
+		clock_iso(v->hours.opens_unix, opens);
+		ok = cJSON_AddStringToObject(d, "zone", v->hours.zone) != NULL &&
+		    cJSON_AddStringToObject(d, "local_time", v->hours.local_time) != NULL &&
+		    cJSON_AddStringToObject(d, "window", v->hours.window) != NULL &&
+		    (v->hours.opens_unix > 0 ? cJSON_AddStringToObject(d, "opens_at", opens) :
+		    cJSON_AddNullToObject(d, "opens_at")) != NULL;
+	}
+	if (!ok) {
+		cJSON_Delete(d);
+		return NULL;
+	}
+	return d;
+}
+
+int
+app_dial_allowed(struct http_req *req, long long contact_id, const char *to, char dial_to[20])
+{
+	struct dialrules_verdict v;
+	long long now;
+	enum dl_err err;
+
+	if ((err = clock_now(&now)) != DL_OK ||
+	    (err = dialrules_check(contact_id, to, now, &v)) != DL_OK) {
+		if (err == DL_ERR_NOTFOUND)
+			http_send_error(req, 404, "contact_not_found",
+			    "No such contact (or its list is archived).", NULL);
+		else
+			app_error(req, err, "call");
+		return 0;
+	}
+	snprintf(dial_to, 20, "%s", v.to);
+	if (v.refusal == DIALRULES_OK)
+		return 1;
+	http_send_error(req, 409, dialrules_code(v.refusal), v.message, refusal_details(&v));
+	return 0;
+}
+
 int
 app_idempotency_key_ok(struct http_req *req, const char *key)
 {
@@ -397,6 +451,23 @@ app_start_error(struct http_req *req, enum dl_err err, const struct callflow_sta
 	} else if (err == DL_ERR_NOTFOUND) {
 		http_send_error(req, 404, "contact_not_found",
 		    "No such contact (or its list is archived).", NULL);
+	} else if (err == DL_ERR_CONFLICT && strcmp(s->limit, "contact_reserved") == 0) {
+		char until[CLOCK_ISO_LEN];
+		long long now;
+		cJSON *details = cJSON_CreateObject();
+
+		clock_now(&now);
+		clock_iso(now + s->retry_after, until);
+		snprintf(msg, sizeof(msg), "Another operator has this contact until %.5s UTC.",
+		    until + 11);
+		if (details != NULL && cJSON_AddStringToObject(details, "reserved_until", until) == NULL) {
+			cJSON_Delete(details);
+			details = NULL;
+		}
+		http_send_error(req, 409, "contact_reserved", msg, details);
+	} else if (err == DL_ERR_CONFLICT) {
+		http_send_error(req, 409, "contact_in_call",
+		    "Another operator is on a call with this contact.", NULL);
 	} else {
 		app_error(req, err, "call");
 	}

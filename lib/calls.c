@@ -3,8 +3,10 @@
 #include <string.h>
 
 #include "calls.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "dnc.h"
 #include "secure.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
@@ -103,6 +105,16 @@ static const char sql_count_minute[] =
 static const char sql_contact_phone[] =
     "SELECT c.phone_e164 FROM contacts c JOIN contact_lists l ON l.id = c.list_id "
     "WHERE c.id = ?1 AND l.archived_at IS NULL";
+/* A dial takes (or extends) the contact's lead reservation, unless another
+ * operator holds it or is on a call with the contact. */
+static const char sql_contact_in_call[] =
+    "SELECT 1 FROM calls WHERE contact_id = ?1 AND operator_id IS NOT ?2 AND " ACTIVE;
+static const char sql_reserve[] =
+    "UPDATE contacts SET reserved_by = ?2, reserved_until = ?3 WHERE id = ?1 AND "
+    "(reserved_by IS NULL OR reserved_by = ?2 OR reserved_until IS NULL OR reserved_until <= ?4)";
+static const char sql_reserved_until[] =
+    "SELECT CAST(strftime('%s', reserved_until) AS INTEGER) FROM contacts "
+    "WHERE id = ?1 AND reserved_by IS NOT NULL AND reserved_by IS NOT ?2 AND reserved_until > ?3";
 static const char sql_insert[] =
     "INSERT INTO calls (contact_id, operator_id, provider, conference_name, to_phone, "
     "from_phone, idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
@@ -114,6 +126,21 @@ bind_operator(sqlite3_stmt *st, int idx, long long operator_id)
 		sqlite3_bind_int64(st, idx, operator_id);
 	else
 		sqlite3_bind_null(st, idx);
+}
+
+int
+calls_key_seen(long long operator_id, const char *key)
+{
+	sqlite3_stmt *st = db_stmt(sql_replay);
+	int seen;
+
+	if (st == NULL)
+		return 0;
+	bind_operator(st, 1, operator_id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	seen = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1);
+	sqlite3_reset(st);
+	return seen;
 }
 
 /* One integer from a one-row query with the operator bound as ?1. */
@@ -171,6 +198,64 @@ check_limits(long long operator_id, const char **limit, long *retry_after)
 }
 
 static enum dl_err
+claim_contact(const struct calls_new *in, const char **limit, long *retry_after)
+{
+	char now_iso[CLOCK_ISO_LEN], until_iso[CLOCK_ISO_LEN];
+	long long now, until = 0;
+	long hold;
+	sqlite3_stmt *st;
+	enum dl_err err;
+	int rc;
+
+	if ((err = config_get_long("DIALER_LEAD_RESERVATION", 300, 10, 86400, &hold)) != DL_OK ||
+	    (err = clock_now(&now)) != DL_OK)
+		return err;
+	if ((st = db_stmt(sql_contact_in_call)) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, in->contact_id);
+	bind_operator(st, 2, in->operator_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		*limit = "contact_in_call";
+		*retry_after = 30;
+		return DL_ERR_CONFLICT;
+	}
+	if (rc != SQLITE_DONE)
+		return db_err(rc);
+	clock_iso(now, now_iso);
+	clock_iso(now + hold, until_iso);
+	/* The API key holds no reservation, but respects an operator's. */
+	if (in->operator_id > 0) {
+		if ((st = db_stmt(sql_reserve)) == NULL)
+			return DL_ERR_DB;
+		sqlite3_bind_int64(st, 1, in->contact_id);
+		sqlite3_bind_int64(st, 2, in->operator_id);
+		sqlite3_bind_text(st, 3, until_iso, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, now_iso, -1, SQLITE_STATIC);
+		if ((err = db_exec_stmt(st)) != DL_OK)
+			return err;
+		if (sqlite3_changes(db_conn()) == 1)
+			return DL_OK;
+	}
+	if ((st = db_stmt(sql_reserved_until)) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, in->contact_id);
+	bind_operator(st, 2, in->operator_id);
+	sqlite3_bind_text(st, 3, now_iso, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		until = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW) {
+		*limit = "contact_reserved";
+		*retry_after = until > now ? (long)(until - now) : 1;
+		return DL_ERR_CONFLICT;
+	}
+	return rc == SQLITE_DONE ? DL_OK : db_err(rc);
+}
+
+static enum dl_err
 create_locked(const struct calls_new *in, long long *id, int *replayed,
     const char **limit, long *retry_after)
 {
@@ -224,6 +309,8 @@ create_locked(const struct calls_new *in, long long *id, int *replayed,
 	}
 	if (to[0] != '+')
 		return DL_ERR_INVALID;
+	if (in->contact_id > 0 && (err = claim_contact(in, limit, retry_after)) != DL_OK)
+		return err;
 	/* Never guessable and never a phone number: it appears in URLs and
 	 * in the provider's console. */
 	if ((err = secure_random(raw, sizeof(raw))) != DL_OK ||
@@ -548,18 +635,55 @@ calls_event(const struct calls_event_in *in, int *fresh)
 /* --- logging --------------------------------------------------------- */
 
 static const char sql_log[] =
-    "UPDATE calls SET outcome = ?2, notes = ?3, updated_at = " NOW " WHERE id = ?1";
+    "UPDATE calls SET outcome = ?2, notes = ?3, callback_at = ?4, updated_at = " NOW " WHERE id = ?1";
+/*
+ * The contact after a logged call: one more attempt the first time this
+ * call is logged; a retry time for no_answer/busy while attempts remain;
+ * a callback for follow_up (any other outcome clears an older one); and
+ * the caller's lead reservation released.
+ */
 static const char sql_log_contact[] =
     "UPDATE contacts SET status = 'called', last_outcome = ?2, "
-    "last_called_at = (SELECT COALESCE(dialed_at, created_at) FROM calls WHERE id = ?3) "
+    "last_called_at = (SELECT COALESCE(dialed_at, created_at) FROM calls WHERE id = ?3), "
+    "attempts = attempts + ?4, "
+    "retry_at = CASE WHEN ?2 IN ('no_answer', 'busy') AND attempts + ?4 < ?5 THEN ?6 END, "
+    "callback_at = ?7, callback_by = CASE WHEN ?7 IS NOT NULL THEN ?8 END, "
+    "reserved_by = CASE WHEN reserved_by IS ?8 THEN NULL ELSE reserved_by END, "
+    "reserved_until = CASE WHEN reserved_by IS ?8 THEN NULL ELSE reserved_until END "
     "WHERE id = ?1";
 
+static enum dl_err
+log_contact(const struct call *c, const struct calls_log_in *in)
+{
+	char retry_iso[CLOCK_ISO_LEN];
+	long delay, max_attempts;
+	sqlite3_stmt *st;
+	enum dl_err err;
+
+	if ((err = config_get_long("DIALER_RETRY_DELAY", 14400, 60, 30L * 86400, &delay)) != DL_OK ||
+	    (err = config_get_long("DIALER_RETRY_MAX_ATTEMPTS", 3, 1, 100, &max_attempts)) != DL_OK)
+		return err;
+	clock_iso(in->now_unix + delay, retry_iso);
+	if ((st = db_stmt(sql_log_contact)) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, c->contact_id);
+	sqlite3_bind_text(st, 2, call_outcome_name(in->outcome), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, c->id);
+	sqlite3_bind_int(st, 4, c->has_outcome ? 0 : 1);
+	sqlite3_bind_int64(st, 5, max_attempts);
+	sqlite3_bind_text(st, 6, retry_iso, -1, SQLITE_STATIC);
+	db_bind_text(st, 7, in->outcome == OUTCOME_FOLLOW_UP ? in->callback_at : NULL);
+	bind_operator(st, 8, c->operator_id);
+	return db_exec_stmt(st);
+}
+
 enum dl_err
-calls_log(long long id, enum call_outcome outcome, const char *notes)
+calls_log(long long id, const struct calls_log_in *in)
 {
 	struct call c;
 	sqlite3_stmt *st;
 	enum dl_err err;
+	int added;
 
 	if ((err = db_begin()) != DL_OK)
 		return err;
@@ -570,21 +694,18 @@ calls_log(long long id, enum call_outcome outcome, const char *notes)
 		goto fail;
 	}
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, call_outcome_name(outcome), -1, SQLITE_STATIC);
-	db_bind_text(st, 3, notes != NULL && *notes != '\0' ? notes : NULL);
+	sqlite3_bind_text(st, 2, call_outcome_name(in->outcome), -1, SQLITE_STATIC);
+	db_bind_text(st, 3, in->notes != NULL && *in->notes != '\0' ? in->notes : NULL);
+	db_bind_text(st, 4, in->outcome == OUTCOME_FOLLOW_UP ? in->callback_at : NULL);
 	if ((err = db_exec_stmt(st)) != DL_OK)
 		goto fail;
-	if (c.contact_id > 0) {
-		if ((st = db_stmt(sql_log_contact)) == NULL) {
-			err = DL_ERR_DB;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, c.contact_id);
-		sqlite3_bind_text(st, 2, call_outcome_name(outcome), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, id);
-		if ((err = db_exec_stmt(st)) != DL_OK)
-			goto fail;
-	}
+	if (c.contact_id > 0 && (err = log_contact(&c, in)) != DL_OK)
+		goto fail;
+	/* The prospect's wish is kept with the outcome, or neither is. */
+	if (in->outcome == OUTCOME_DO_NOT_CALL &&
+	    (err = dnc_add(c.to_phone, "Asked not to be called", DNC_OUTCOME, c.operator_id,
+	    c.id, &added)) != DL_OK)
+		goto fail;
 	return db_commit();
 fail:
 	db_rollback();

@@ -62,12 +62,20 @@ struct calls_new {
  * created). DL_ERR_THROTTLED when a limit is reached; *limit then names it
  * ("active_calls", "calls_per_minute", "global_active_calls") and
  * *retry_after says when to try again. DL_ERR_NOTFOUND for a contact_id
- * that is not in an unarchived list.
+ * that is not in an unarchived list. A contact's lead reservation is taken
+ * for the operator in the same transaction (DIALER_LEAD_RESERVATION from
+ * clock_now); DL_ERR_CONFLICT when another operator holds it (*limit
+ * "contact_reserved", *retry_after: seconds until it lapses) or is on a
+ * call with the contact ("contact_in_call").
  */
 enum dl_err calls_create(const struct calls_new *in, struct call *out,
     int *replayed, const char **limit, long *retry_after);
 
 enum dl_err calls_get(long long id, struct call *out);
+
+/* 1 when calls_create would replay `key` for this operator (a call with it
+ * was made in the last 24 hours); 0 otherwise, errors included. */
+int calls_key_seen(long long operator_id, const char *key);
 
 /* The provider took the prospect's leg: record its id, "initiated". */
 enum dl_err calls_dialed(long long id, const char *call_sid);
@@ -127,10 +135,23 @@ struct calls_event_in {
 /* Keep an event; *fresh is 0 when it had been kept before (a repeat). */
 enum dl_err calls_event(const struct calls_event_in *in, int *fresh);
 
-/* Record the operator's outcome and notes (again: replaced, never
- * duplicated) and update the contact's status, last outcome and last
- * called time in the same transaction. */
-enum dl_err calls_log(long long id, enum call_outcome outcome, const char *notes);
+struct calls_log_in {
+	enum call_outcome outcome;
+	const char *notes;           /* NULL or "": none */
+	const char *callback_at;     /* follow_up: ISO-8601 UTC, or NULL; ignored otherwise */
+	long long now_unix;          /* the dialing rules' clock (clock_now) */
+};
+
+/*
+ * Record the operator's outcome and notes (again: replaced, never
+ * duplicated) and, in the same transaction, the contact's place in the
+ * queue: status, last outcome, last called time, attempts (counted once
+ * per call), retry time (no_answer/busy while DIALER_RETRY_MAX_ATTEMPTS
+ * allows, DIALER_RETRY_DELAY after now), callback (follow_up), and the
+ * release of the operator's lead reservation. do_not_call also puts the
+ * number on the DNC list.
+ */
+enum dl_err calls_log(long long id, const struct calls_log_in *in);
 
 /* Ids of the operator's calls that are not final (at most max). */
 enum dl_err calls_active(long long operator_id, long long *ids, int max, int *n);

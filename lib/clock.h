@@ -5,8 +5,8 @@
  * Normally the system clock. With DIALER_TEST_CLOCK_FILE set, the Unix
  * seconds written in that file, read again on every call, so an
  * end-to-end test can move a running server through the day. It is a
- * test hook: the health check reports it and every log line of a program
- * that used it says clock=test. Call rows keep SQLite's own clock.
+ * test hook, and never hidden: GET /api/v1/settings says test_clock and
+ * the dial page shows it. Call rows keep SQLite's own clock.
  */
 #ifndef DL_CLOCK_H
 #define DL_CLOCK_H

@@ -272,6 +272,37 @@ phone_parse_brief(const char *text, size_t len, const char *default_region,
 	return guarded(text, len, default_region, out, false);
 }
 
+extern "C" enum phone_reason
+phone_area(const char *e164, char *area, size_t areasz, char region[4])
+{
+	if (e164 == nullptr || area == nullptr || region == nullptr)
+		return PHONE_EMPTY;
+	try {
+		const PhoneNumberUtil &pnu = util();
+		PhoneNumber number;
+		enum phone_reason r = from_parse_error(pnu.Parse(e164, "ZZ", &number));
+
+		if (r != PHONE_OK)
+			return r;
+		if (!pnu.IsValidNumber(number))
+			return PHONE_INVALID;
+		std::string nsn, s;
+		pnu.GetNationalSignificantNumber(number, &nsn);
+		const int n = pnu.GetLengthOfGeographicalAreaCode(number);
+		if (n > 0 && static_cast<size_t>(n) <= nsn.size())
+			s = "+" + std::to_string(number.country_code()) +
+			    nsn.substr(0, static_cast<size_t>(n));
+		if (!copy_out(area, areasz, s))
+			return PHONE_TOO_LONG;
+		pnu.GetRegionCodeForNumber(number, &s);
+		if (!copy_out(region, 4, s))
+			return PHONE_INTERNAL;
+		return PHONE_OK;
+	} catch (...) {
+		return PHONE_INTERNAL;
+	}
+}
+
 extern "C" int
 phone_region_supported(const char *region)
 {

@@ -66,6 +66,15 @@ enum phone_reason phone_parse(const char *text, size_t len,
 enum phone_reason phone_parse_brief(const char *text, size_t len,
     const char *default_region, struct phone_info *out);
 
+/*
+ * Where a number is, for local presence: *area gets "+", the country code
+ * and the geographic area code ("+1312" for +13125550143; "" for a number
+ * without one, such as a UK mobile), *region the ISO code. `e164` must
+ * parse on its own (a '+' number). PHONE_OK or why not.
+ */
+enum phone_reason phone_area(const char *e164, char *area, size_t areasz,
+    char region[4]);
+
 /* 1 if `region` is a region libphonenumber knows ("US", "GB", ...). */
 int phone_region_supported(const char *region);
 

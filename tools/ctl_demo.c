@@ -330,7 +330,8 @@ static const char sql_call[] =
     "dialed_at, answered_at, ended_at, duration_s, updated_at, dial_claimed_at) "
     "VALUES (?1, ?2, 'sim', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?12)";
 static const char sql_contact_after[] =
-    "UPDATE contacts SET status = 'called', last_outcome = ?2, last_called_at = ?3 "
+    "UPDATE contacts SET status = 'called', last_outcome = ?2, last_called_at = ?3, "
+    "attempts = (SELECT count(*) FROM calls WHERE contact_id = ?1 AND outcome IS NOT NULL) "
     "WHERE id = ?1";
 
 static enum dl_err

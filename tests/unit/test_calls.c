@@ -164,6 +164,120 @@ test_only_forward(void **state)
 	assert_int_equal(calls_get(c.id + 100, &c), DL_ERR_NOTFOUND);
 }
 
+/* 2026-11-24T12:00:00Z: the rules' clock in these tests. */
+#define NOW 1795521600LL
+
+static enum dl_err
+log_call(long long id, enum call_outcome outcome, const char *notes, const char *callback,
+    long long now)
+{
+	struct calls_log_in in = { outcome, notes, callback, now };
+
+	return calls_log(id, &in);
+}
+
+/* Settle a call so the operator may dial again (one active call each). */
+static void
+finish(long long id)
+{
+	assert_int_equal(calls_apply(id, CALL_NO_ANSWER, 0), DL_OK);
+}
+
+static void
+test_retry_rules(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed, i;
+	long long op = add_operator("rt"), contact = add_contact();
+
+	(void)state;
+	/* no_answer, busy: back after the delay while attempts remain (3). */
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+		assert_int_equal(log_call(c.id, i == 2 ? OUTCOME_BUSY : OUTCOME_NO_ANSWER, NULL, NULL,
+		    NOW), DL_OK);
+		/* Logging the same call again counts no new attempt. */
+		assert_int_equal(log_call(c.id, i == 2 ? OUTCOME_BUSY : OUTCOME_NO_ANSWER, "again",
+		    NULL, NOW), DL_OK);
+		finish(c.id);
+		assert_int_equal(tu_sql_int("SELECT attempts FROM contacts"), i);
+		assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE retry_at = "
+		    "'2026-11-24T16:00:00Z'"), i < 3);
+	}
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE retry_at IS NULL"), 1);
+	/* The reservation the dials took is released by the log. */
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE reserved_by IS NULL"), 1);
+}
+
+static void
+test_callback_and_final(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("cb"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+	assert_int_equal(log_call(c.id, OUTCOME_FOLLOW_UP, NULL, "2026-11-25T15:00:00Z", NOW), DL_OK);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.callback_at, "2026-11-25T15:00:00Z");
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE callback_at = "
+	    "'2026-11-25T15:00:00Z' AND callback_by IS NOT NULL AND retry_at IS NULL"), 1);
+	/* Another outcome clears the callback; a callback is follow_up's only. */
+	assert_int_equal(log_call(c.id, OUTCOME_WRONG_NUMBER, NULL, "2026-11-25T15:00:00Z", NOW),
+	    DL_OK);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.callback_at, "");
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE callback_at IS NULL "
+	    "AND callback_by IS NULL AND retry_at IS NULL AND attempts = 1"), 1);
+}
+
+static void
+test_do_not_call_outcome(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("dn"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+	assert_int_equal(log_call(c.id, OUTCOME_DO_NOT_CALL, NULL, NULL, NOW), DL_OK);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM dnc WHERE phone_e164 = '+12025550143' "
+	    "AND source = 'outcome' AND call_id = (SELECT MAX(id) FROM calls)"), 1);
+	/* Logged again: still one entry, the first. */
+	assert_int_equal(log_call(c.id, OUTCOME_DO_NOT_CALL, "sure", NULL, NOW), DL_OK);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM dnc"), 1);
+}
+
+static void
+test_reservation(void **state)
+{
+	struct call a, b;
+	const char *limit = NULL;
+	int replayed;
+	long long op = add_operator("ra"), op2 = add_operator("rb"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &a, &replayed, &limit), DL_OK);
+	assert_int_equal(tu_sql_int("SELECT reserved_by FROM contacts"), op);
+	/* In a call with op: op2 is refused. */
+	assert_int_equal(create(op2, contact, NULL, NULL, &b, &replayed, &limit), DL_ERR_CONFLICT);
+	assert_string_equal(limit, "contact_in_call");
+	finish(a.id);
+	/* The call is over but op still holds the contact. */
+	assert_int_equal(create(op2, contact, NULL, NULL, &b, &replayed, &limit), DL_ERR_CONFLICT);
+	assert_string_equal(limit, "contact_reserved");
+	/* The API key respects it too and takes none. */
+	assert_int_equal(create(0, contact, NULL, NULL, &b, &replayed, &limit), DL_ERR_CONFLICT);
+	/* Lapsed: op2 takes it. */
+	tu_sql_exec("UPDATE contacts SET reserved_until = '2000-01-01T00:00:00Z'");
+	assert_int_equal(create(op2, contact, NULL, NULL, &b, &replayed, &limit), DL_OK);
+	assert_int_equal(tu_sql_int("SELECT reserved_by FROM contacts"), op2);
+}
+
 static void
 test_log(void **state)
 {
@@ -176,8 +290,8 @@ test_log(void **state)
 	(void)state;
 	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
 	/* Logging before the final status is allowed and never changes it. */
-	assert_int_equal(calls_log(c.id, OUTCOME_FOLLOW_UP, "call back Tuesday"), DL_OK);
-	assert_int_equal(calls_log(c.id, OUTCOME_NOT_INTERESTED, "said \"no\""), DL_OK);
+	assert_int_equal(log_call(c.id, OUTCOME_FOLLOW_UP, "call back Tuesday", NULL, NOW), DL_OK);
+	assert_int_equal(log_call(c.id, OUTCOME_NOT_INTERESTED, "said \"no\"", NULL, NOW), DL_OK);
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_int_equal(c.status, CALL_QUEUED);
 	assert_true(c.has_outcome);
@@ -185,7 +299,7 @@ test_log(void **state)
 	assert_string_equal(c.notes, "said \"no\"");
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE status = 'called' "
 	    "AND last_outcome = 'not_interested' AND last_called_at IS NOT NULL"), 1);
-	assert_int_equal(calls_log(c.id + 100, OUTCOME_BUSY, NULL), DL_ERR_NOTFOUND);
+	assert_int_equal(log_call(c.id + 100, OUTCOME_BUSY, NULL, NULL, NOW), DL_ERR_NOTFOUND);
 	j = calls_json(&c);
 	assert_non_null(j);
 	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "queued");
@@ -205,6 +319,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_contact_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_and_final, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_do_not_call_outcome, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reservation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
