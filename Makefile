@@ -32,7 +32,7 @@ LDFLAGS_ALL = $(SANLD) $(LDFLAGS)
 LIB_C = $(wildcard lib/*.c)
 LIB_CXX = $(wildcard lib/*.cc)
 LIB_OBJ = $(LIB_C:lib/%.c=$(BUILD)/lib/%.o) $(LIB_CXX:lib/%.cc=$(BUILD)/lib/%.o) \
-          $(BUILD)/lib/migrations.o
+          $(BUILD)/lib/migrations.o $(BUILD)/lib/callhours_tzmap.o
 LIBA = $(BUILD)/libdialer.a
 
 CGI_SRC = $(wildcard cgi-bin/*.c)
@@ -47,7 +47,7 @@ DEB_PKGS = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev \
   libcjson-dev libsqlite3-dev libssl-dev libjwt-dev libphonenumber-dev \
   libcsv-dev libcmocka-dev apache2 libapache2-mod-fcgid lighttpd sqlite3 curl \
   python3 python3-pytest python3-requests python3-phonenumbers \
-  python3-twilio python3-jwt python3-cryptography wrk hyperfine
+  python3-twilio python3-jwt python3-cryptography wrk hyperfine tzdata
 # ... and the browser tests (Debian's chromium, driven by npm playwright-core).
 TEST_PKGS = chromium
 
@@ -108,6 +108,16 @@ $(BUILD)/lib/migrations.c: $(MIGRATIONS) tools/embed-sql.sh
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/lib/migrations.o: $(BUILD)/lib/migrations.c lib/migrations.h
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# Number -> time zones for calling hours: libphonenumber's data as
+# python3-phonenumbers ships it, made into C tables (never committed).
+$(BUILD)/lib/callhours_tzmap.c: tools/gen-tzmap.py \
+    $(wildcard /usr/lib/python3/dist-packages/phonenumbers/tzdata/*.py)
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 tools/gen-tzmap.py > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/lib/callhours_tzmap.o: $(BUILD)/lib/callhours_tzmap.c lib/callhours.h
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)

@@ -86,7 +86,8 @@ main(int argc, char **argv)
 	}
 	fclose(f);
 	t0 = now_ms();
-	if ((r = csvread_new(&cb, &s)) == NULL)
+	if ((r = csvread_new(csvread_contact_columns, CSVREAD_CONTACT_NCOLS,
+	    &cb, &s)) == NULL)
 		return 1;
 	for (off = 0; off < size; off += 65536) {
 		long n = size - off < 65536 ? size - off : 65536;

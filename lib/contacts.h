@@ -28,6 +28,7 @@ struct contacts_report {
 	long imported;
 	long skipped;
 	long error_count;
+	long do_not_call; /* imported rows whose number is on the DNC list (kept, not dropped) */
 	cJSON *errors; /* array of {row, column, code, message}; owned by the report */
 };
 
@@ -62,8 +63,8 @@ const char *contacts_import_file_error(const struct contacts_import *imp,
 /* Roll back (if still open) and free. NULL is fine. */
 void contacts_import_abort(struct contacts_import *imp);
 
-/* {"list_id","imported","skipped","errors","error_count"}; moves the
- * errors array into the result. NULL when out of memory. */
+/* {"list_id","imported","skipped","do_not_call","errors","error_count"};
+ * moves the errors array into the result. NULL when out of memory. */
 cJSON *contacts_report_json(struct contacts_report *rep);
 void contacts_report_free(struct contacts_report *rep);
 

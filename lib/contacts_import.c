@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callhours.h"
 #include "contacts.h"
 #include "csvread.h"
 #include "db.h"
@@ -19,6 +20,9 @@
  */
 #define BATCH_ROWS 512
 
+/* Zone names already found valid; files use few, and a check reads a file. */
+#define KNOWN_ZONES 32
+
 enum slot_kind { SLOT_ROW, SLOT_ERROR };
 
 /* One row, or one row's error found before phone parsing. Strings live in
@@ -26,7 +30,7 @@ enum slot_kind { SLOT_ROW, SLOT_ERROR };
 struct slot {
 	long row;
 	enum slot_kind kind;
-	size_t off[CSVREAD_NCOLS], len[CSVREAD_NCOLS];
+	size_t off[CSVREAD_CONTACT_NCOLS], len[CSVREAD_CONTACT_NCOLS];
 	/* SLOT_ERROR: column (or SIZE_MAX for none), code and message. */
 	size_t column, code, message;
 	size_t item; /* SLOT_ROW: index in items */
@@ -49,6 +53,10 @@ struct contacts_import {
 	char *arena;
 	size_t alen, acap;
 	enum dl_err failed; /* sticky: the first error stops the import */
+
+	long long id_before; /* contacts.id above this were added by this import */
+	char *zones[KNOWN_ZONES];
+	size_t nzones;
 };
 
 static size_t
@@ -109,8 +117,8 @@ report_error(struct contacts_import *imp, long row, const char *column,
 
 static const char sql_insert[] =
     "INSERT INTO contacts (list_id, source_row, name, company, title, "
-    "phone_e164, phone_raw, phone_national, region, phone_type) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+    "phone_e164, phone_raw, phone_national, region, phone_type, timezone) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
     "ON CONFLICT (list_id, phone_e164) DO NOTHING";
 
 static enum dl_err
@@ -145,6 +153,9 @@ insert_slot(struct contacts_import *imp, const struct slot *sl)
 	sqlite3_bind_text(st, 8, it->info.national, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, it->info.region, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, phone_type_name(it->info.type), -1, SQLITE_STATIC);
+	if (sl->len[CSVREAD_TIMEZONE] > 0)
+		sqlite3_bind_text(st, 11, a + sl->off[CSVREAD_TIMEZONE],
+		    (int)sl->len[CSVREAD_TIMEZONE], SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -215,6 +226,42 @@ row_error(void *ud, long row, const char *column, const char *code,
 	return DL_OK;
 }
 
+/* 1 when the file's zone is one the system knows (cached by name). */
+static int
+zone_known(struct contacts_import *imp, const char *zone)
+{
+	size_t i;
+
+	for (i = 0; i < imp->nzones; i++)
+		if (strcmp(imp->zones[i], zone) == 0)
+			return 1;
+	if (!callhours_zone_valid(zone))
+		return 0;
+	/* A full cache or no memory only means checking again next time. */
+	if (imp->nzones < KNOWN_ZONES &&
+	    (imp->zones[imp->nzones] = strdup(zone)) != NULL)
+		imp->nzones++;
+	return 1;
+}
+
+static enum dl_err
+bad_zone(struct contacts_import *imp, long row, const char *zone, size_t len)
+{
+	char msg[200];
+	size_t show = len;
+
+	/* Quote at most 60 bytes of it, never cutting a UTF-8 sequence. */
+	if (show > 60) {
+		show = 60;
+		while (show > 0 && ((unsigned char)zone[show] & 0xc0) == 0x80)
+			show--;
+	}
+	snprintf(msg, sizeof(msg), "\"%.*s%s\" is not a time zone this server "
+	    "knows; use an IANA name such as America/Chicago, or leave it empty.",
+	    (int)show, zone, show < len ? "..." : "");
+	return row_error(imp, row, "timezone", "invalid_timezone", msg);
+}
+
 static enum dl_err
 on_record(void *ud, const struct csvread_record *rec)
 {
@@ -228,20 +275,24 @@ on_record(void *ud, const struct csvread_record *rec)
 		return row_error(imp, rec->row, "name", "required", "The name is empty.");
 	if (rec->len[CSVREAD_COMPANY] == 0)
 		return row_error(imp, rec->row, "company", "required", "The company is empty.");
-	for (c = 0; c < CSVREAD_NCOLS; c++) {
-		if (c == CSVREAD_PHONE ||
+	for (c = 0; c < CSVREAD_CONTACT_NCOLS; c++) {
+		if (c == CSVREAD_PHONE || c == CSVREAD_TIMEZONE ||
 		    utf8_chars(rec->field[c], rec->len[c]) <= CONTACTS_MAX_TEXT)
 			continue;
 		snprintf(msg, sizeof(msg), "The %s is longer than %d characters.",
-		    csvread_col_name((enum csvread_col)c), CONTACTS_MAX_TEXT);
-		return row_error(imp, rec->row, csvread_col_name((enum csvread_col)c),
+		    csvread_contact_columns[c].name, CONTACTS_MAX_TEXT);
+		return row_error(imp, rec->row, csvread_contact_columns[c].name,
 		    "too_long", msg);
 	}
+	if (rec->len[CSVREAD_TIMEZONE] > 0 &&
+	    !zone_known(imp, rec->field[CSVREAD_TIMEZONE]))
+		return bad_zone(imp, rec->row, rec->field[CSVREAD_TIMEZONE],
+		    rec->len[CSVREAD_TIMEZONE]);
 	if ((err = next_slot(imp, &sl)) != DL_OK)
 		return err;
 	sl->row = rec->row;
 	sl->kind = SLOT_ROW;
-	for (c = 0; c < CSVREAD_NCOLS; c++) {
+	for (c = 0; c < CSVREAD_CONTACT_NCOLS; c++) {
 		sl->len[c] = rec->len[c];
 		if ((err = arena_add(imp, rec->field[c], rec->len[c], &sl->off[c])) != DL_OK)
 			return imp->failed = err;
@@ -254,6 +305,25 @@ on_record(void *ud, const struct csvread_record *rec)
 }
 
 static const struct csvread_callbacks callbacks = { on_record, row_error };
+
+static const char sql_max_id[] = "SELECT coalesce(max(id), 0) FROM contacts";
+/* The new rows whose number is on the DNC list: imported all the same,
+ * and shown as listed (the list is checked again at every dial). */
+static const char sql_dnc_count[] =
+    "SELECT count(*) FROM contacts c WHERE c.list_id = ?1 AND c.id > ?2 "
+    "AND EXISTS (SELECT 1 FROM dnc d WHERE d.phone_e164 = c.phone_e164)";
+
+/* The single integer `st` (bound) returns. */
+static enum dl_err
+step_int(sqlite3_stmt *st, long long *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DL_OK : db_err(rc) == DL_OK ? DL_ERR_DB : db_err(rc);
+}
 
 static const char sql_list_add[] =
     "INSERT INTO contact_lists (name, created_by) VALUES (?1, ?2)";
@@ -276,7 +346,8 @@ contacts_import_begin(const char *list_name, long long list_id,
 		return DL_ERR_NOMEM;
 	snprintf(imp->region, sizeof(imp->region), "%s", region);
 	if ((imp->errors = cJSON_CreateArray()) == NULL ||
-	    (imp->reader = csvread_new(&callbacks, imp)) == NULL) {
+	    (imp->reader = csvread_new(csvread_contact_columns,
+	    CSVREAD_CONTACT_NCOLS, &callbacks, imp)) == NULL) {
 		contacts_import_abort(imp);
 		return DL_ERR_NOMEM;
 	}
@@ -285,6 +356,14 @@ contacts_import_begin(const char *list_name, long long list_id,
 		return err;
 	}
 	imp->in_tx = 1;
+	if ((st = db_stmt(sql_max_id)) == NULL) {
+		contacts_import_abort(imp);
+		return DL_ERR_DB;
+	}
+	if ((err = step_int(st, &imp->id_before)) != DL_OK) {
+		contacts_import_abort(imp);
+		return err;
+	}
 	if (list_id > 0) {
 		if ((st = db_stmt(sql_list_live)) == NULL) {
 			contacts_import_abort(imp);
@@ -351,10 +430,17 @@ enum dl_err
 contacts_import_finish(struct contacts_import *imp, struct contacts_report *rep)
 {
 	sqlite3_stmt *st;
+	long long listed = 0;
 	enum dl_err err;
 
 	memset(rep, 0, sizeof(*rep));
 	if ((err = csvread_finish(imp->reader)) != DL_OK || (err = flush(imp)) != DL_OK)
+		return err;
+	if ((st = db_stmt(sql_dnc_count)) == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, imp->list_id);
+	sqlite3_bind_int64(st, 2, imp->id_before);
+	if ((err = step_int(st, &listed)) != DL_OK)
 		return err;
 	if ((st = db_stmt("UPDATE contact_lists SET contact_count = contact_count + ?2 "
 	    "WHERE id = ?1")) == NULL)
@@ -366,6 +452,7 @@ contacts_import_finish(struct contacts_import *imp, struct contacts_report *rep)
 	rep->imported = imp->imported;
 	rep->skipped = imp->skipped;
 	rep->error_count = imp->error_count;
+	rep->do_not_call = (long)listed;
 	/* A new list in which nothing survived is not worth keeping: refuse
 	 * it as a whole, report attached, so the operator fixes the file. */
 	if (!imp->appending && imp->imported == 0) {
@@ -392,6 +479,8 @@ contacts_import_abort(struct contacts_import *imp)
 	csvread_free(imp->reader);
 	cJSON_Delete(imp->errors);
 	free(imp->arena);
+	while (imp->nzones > 0)
+		free(imp->zones[--imp->nzones]);
 	free(imp);
 }
 
@@ -402,20 +491,23 @@ contacts_report_json(struct contacts_report *rep)
 
 	if (o == NULL)
 		return NULL;
-	if (rep->list_id > 0)
-		cJSON_AddNumberToObject(o, "list_id", (double)rep->list_id);
-	cJSON_AddNumberToObject(o, "imported", (double)rep->imported);
-	cJSON_AddNumberToObject(o, "skipped", (double)rep->skipped);
-	if (rep->errors == NULL)
-		rep->errors = cJSON_CreateArray();
-	if (rep->errors == NULL) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	cJSON_AddItemToObject(o, "errors", rep->errors);
+	if ((rep->list_id > 0 &&
+	    cJSON_AddNumberToObject(o, "list_id", (double)rep->list_id) == NULL) ||
+	    cJSON_AddNumberToObject(o, "imported", (double)rep->imported) == NULL ||
+	    cJSON_AddNumberToObject(o, "skipped", (double)rep->skipped) == NULL ||
+	    cJSON_AddNumberToObject(o, "do_not_call", (double)rep->do_not_call) == NULL)
+		goto nomem;
+	if (rep->errors == NULL && (rep->errors = cJSON_CreateArray()) == NULL)
+		goto nomem;
+	if (!cJSON_AddItemToObject(o, "errors", rep->errors))
+		goto nomem;
 	rep->errors = NULL;
-	cJSON_AddNumberToObject(o, "error_count", (double)rep->error_count);
+	if (cJSON_AddNumberToObject(o, "error_count", (double)rep->error_count) == NULL)
+		goto nomem;
 	return o;
+nomem:
+	cJSON_Delete(o);
+	return NULL;
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * csvread: contact CSV files on top of libcsv. See csvread.h for the
+ * csvread: CSV files on top of libcsv. See csvread.h for the
  * contract; the notes here are about the choices behind it.
  *
  * Pipeline, byte by byte and therefore independent of how the caller
@@ -71,13 +71,15 @@
 /* Room for the words around a header name quoted in a message. */
 #define MSG_NAME_MAX 60
 
-/* Our slots: the public columns, then the two halves of a split name. */
-enum {
-	SLOT_FIRST = CSVREAD_NCOLS,
-	SLOT_LAST,
-	NSLOTS,
-	SLOT_NONE = 0xff
-};
+/* A folded header name or alias longer than this matches nothing. */
+#define FOLD_MAX 64
+
+/*
+ * Slots hold the values of a record: the table's columns first (slot c is
+ * column c), then two per column that may be joined from two halves.
+ */
+#define MAX_SLOTS (3 * CSVREAD_MAX_COLS)
+#define SLOT_NONE 0xff
 
 enum phase {
 	PH_HEADER,	/* scanning for the end of the header line */
@@ -101,6 +103,8 @@ enum row_problem {
 static const unsigned char bom[3] = { 0xef, 0xbb, 0xbf };
 
 struct csvread {
+	const struct csvread_column *cols;
+	size_t ncols;
 	const struct csvread_callbacks *cb;
 	void *ud;
 
@@ -135,8 +139,11 @@ struct csvread {
 	size_t *name_off;
 	size_t nhdr, name_off_cap;
 	unsigned char *slot_of;	/* header index -> slot */
-	long slot_col[NSLOTS];	/* slot -> header index, -1 when absent */
-	int join_name;		/* name comes from first + last */
+	size_t nslots;
+	long slot_col[MAX_SLOTS];	/* slot -> header index, -1 when absent */
+	unsigned char slot_owner[MAX_SLOTS];	/* slot -> column */
+	int join_slot[CSVREAD_MAX_COLS];	/* first half's slot, or -1 */
+	int joined[CSVREAD_MAX_COLS];	/* value comes from the two halves */
 
 	/* The row being read. */
 	size_t nf;
@@ -149,71 +156,38 @@ struct csvread {
 	long rows;
 	long records;
 
-	char *slot_buf[NSLOTS];
-	size_t slot_len[NSLOTS];
-	char *join_buf;
+	char *slot_buf[MAX_SLOTS];
+	size_t slot_len[MAX_SLOTS];
+	char *join_buf[CSVREAD_MAX_COLS];
 	char rmsg[512];
 };
 
-static const char *const col_names[CSVREAD_NCOLS] = {
-	[CSVREAD_NAME] = "name",
-	[CSVREAD_COMPANY] = "company",
-	[CSVREAD_PHONE] = "phone",
-	[CSVREAD_TITLE] = "title",
-};
+static const char *const name_aliases[] = { "full name", "fullname",
+	"contact name", "contact", NULL };
+static const char *const first_name_aliases[] = { "first name", "firstname",
+	"given name", "forename", NULL };
+static const char *const last_name_aliases[] = { "last name", "lastname",
+	"surname", "family name", NULL };
+static const char *const company_aliases[] = { "company name", "organization",
+	"organisation", "organization name", "organisation name", "account",
+	"account name", NULL };
+static const char *const phone_aliases[] = { "phone number", "phonenumber",
+	"mobile", "mobile phone", "mobile number", "cell", "cell phone",
+	"telephone", "telephone number", "tel", "number", NULL };
+static const char *const title_aliases[] = { "job title", "position", "role",
+	NULL };
+static const char *const timezone_aliases[] = { "time zone", "tz", NULL };
 
-static const struct {
-	const char *alias;
-	unsigned char slot;
-} aliases[] = {
-	{ "name", CSVREAD_NAME },
-	{ "full name", CSVREAD_NAME },
-	{ "fullname", CSVREAD_NAME },
-	{ "contact name", CSVREAD_NAME },
-	{ "contact", CSVREAD_NAME },
-	{ "company", CSVREAD_COMPANY },
-	{ "company name", CSVREAD_COMPANY },
-	{ "organization", CSVREAD_COMPANY },
-	{ "organisation", CSVREAD_COMPANY },
-	{ "organization name", CSVREAD_COMPANY },
-	{ "organisation name", CSVREAD_COMPANY },
-	{ "account", CSVREAD_COMPANY },
-	{ "account name", CSVREAD_COMPANY },
-	{ "phone", CSVREAD_PHONE },
-	{ "phone number", CSVREAD_PHONE },
-	{ "phonenumber", CSVREAD_PHONE },
-	{ "mobile", CSVREAD_PHONE },
-	{ "mobile phone", CSVREAD_PHONE },
-	{ "mobile number", CSVREAD_PHONE },
-	{ "cell", CSVREAD_PHONE },
-	{ "cell phone", CSVREAD_PHONE },
-	{ "telephone", CSVREAD_PHONE },
-	{ "telephone number", CSVREAD_PHONE },
-	{ "tel", CSVREAD_PHONE },
-	{ "number", CSVREAD_PHONE },
-	{ "title", CSVREAD_TITLE },
-	{ "job title", CSVREAD_TITLE },
-	{ "position", CSVREAD_TITLE },
-	{ "role", CSVREAD_TITLE },
-	{ "first name", SLOT_FIRST },
-	{ "firstname", SLOT_FIRST },
-	{ "given name", SLOT_FIRST },
-	{ "forename", SLOT_FIRST },
-	{ "last name", SLOT_LAST },
-	{ "lastname", SLOT_LAST },
-	{ "surname", SLOT_LAST },
-	{ "family name", SLOT_LAST },
+const struct csvread_column csvread_contact_columns[CSVREAD_CONTACT_NCOLS] = {
+	[CSVREAD_NAME] = { "name", name_aliases, 1,
+	    { first_name_aliases, last_name_aliases } },
+	[CSVREAD_COMPANY] = { "company", company_aliases, 1, { NULL, NULL } },
+	[CSVREAD_PHONE] = { "phone", phone_aliases, 1, { NULL, NULL } },
+	[CSVREAD_TITLE] = { "title", title_aliases, 0, { NULL, NULL } },
+	[CSVREAD_TIMEZONE] = { "timezone", timezone_aliases, 0, { NULL, NULL } },
 };
 
 static void parse_data(struct csvread *r, const unsigned char *p, size_t n);
-
-const char *
-csvread_col_name(enum csvread_col col)
-{
-	if ((unsigned)col >= CSVREAD_NCOLS)
-		return NULL;
-	return col_names[col];
-}
 
 static int
 is_blank(unsigned char c)
@@ -403,15 +377,14 @@ missing_message(struct csvread *r)
 {
 	struct sbuf b = { r->fmsg, sizeof r->fmsg, 0 };
 	const char *sep = "";
-	size_t i, shown = 0;
-	int c;
+	size_t i, c, shown = 0;
 
 	r->fmsg[0] = '\0';
 	sb_str(&b, "Missing required column(s): ");
-	for (c = 0; c < CSVREAD_NCOLS; c++) {
+	for (c = 0; c < r->ncols; c++) {
 		if (r->missing & (1u << c)) {
 			sb_str(&b, sep);
-			sb_str(&b, col_names[c]);
+			sb_str(&b, r->cols[c].name);
 			sep = ", ";
 		}
 	}
@@ -444,12 +417,16 @@ missing_message(struct csvread *r)
 
 /* ---- header ------------------------------------------------------ */
 
-static unsigned char
-match_alias(const char *name)
+/*
+ * Folds a header name or alias for matching: blanks, '_' and '-' runs
+ * become one space (none at either end), ASCII letters lower case, a
+ * leading U+FEFF goes. Returns 0 when the result would not fit FOLD_MAX.
+ */
+static int
+fold(const char *name, char out[FOLD_MAX + 1])
 {
 	const unsigned char *s = (const unsigned char *)name;
-	char norm[40];
-	size_t n = 0, i;
+	size_t n = 0;
 	int sep = 0;
 
 	if (s[0] == bom[0] && s[1] == bom[1] && s[2] == bom[2])
@@ -461,18 +438,53 @@ match_alias(const char *name)
 			sep = 1;
 			continue;
 		}
-		if (n + 2 >= sizeof norm)
-			return SLOT_NONE;	/* longer than any alias */
+		if (n + (sep && n > 0) + 1 > FOLD_MAX)
+			return 0;
 		if (sep && n > 0)
-			norm[n++] = ' ';
+			out[n++] = ' ';
 		sep = 0;
-		norm[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') :
+		out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') :
 		    (char)c;
 	}
-	norm[n] = '\0';
-	for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-		if (strcmp(norm, aliases[i].alias) == 0)
-			return aliases[i].slot;
+	out[n] = '\0';
+	return 1;
+}
+
+static int
+folded_eq(const char *folded, const char *alias)
+{
+	char f[FOLD_MAX + 1];
+
+	return fold(alias, f) && strcmp(folded, f) == 0;
+}
+
+static int
+in_list(const char *folded, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (folded_eq(folded, *list))
+			return 1;
+	return 0;
+}
+
+/* The slot a header cell fills: a column's own names before any half. */
+static unsigned char
+match_slot(const struct csvread *r, const char *name)
+{
+	char folded[FOLD_MAX + 1];
+	size_t c;
+	int k;
+
+	if (!fold(name, folded) || folded[0] == '\0')
+		return SLOT_NONE;
+	for (c = 0; c < r->ncols; c++)
+		if (folded_eq(folded, r->cols[c].name) ||
+		    in_list(folded, r->cols[c].aliases))
+			return (unsigned char)c;
+	for (c = 0; c < r->ncols; c++)
+		for (k = 0; k < 2 && r->join_slot[c] >= 0; k++)
+			if (in_list(folded, r->cols[c].join[k]))
+				return (unsigned char)(r->join_slot[c] + k);
 	return SLOT_NONE;
 }
 
@@ -518,18 +530,18 @@ header_field(struct csvread *r, const unsigned char *s, size_t len)
 static void
 header_done(struct csvread *r)
 {
-	size_t i;
-	int s;
+	size_t i, c;
+	int k;
 
 	r->slot_of = malloc(r->nhdr ? r->nhdr : 1);
 	if (r->slot_of == NULL) {
 		fail(r, DL_ERR_NOMEM);
 		return;
 	}
-	for (s = 0; s < NSLOTS; s++)
-		r->slot_col[s] = -1;
+	for (i = 0; i < r->nslots; i++)
+		r->slot_col[i] = -1;
 	for (i = 0; i < r->nhdr; i++) {
-		unsigned char slot = match_alias(hdr_name(r, i));
+		unsigned char slot = match_slot(r, hdr_name(r, i));
 
 		r->slot_of[i] = SLOT_NONE;
 		if (slot != SLOT_NONE && r->slot_col[slot] < 0) {
@@ -537,24 +549,25 @@ header_done(struct csvread *r)
 			r->slot_of[i] = slot;
 		}
 	}
-	/* A real name column beats a split one; then the halves go unread. */
-	if (r->slot_col[CSVREAD_NAME] < 0 && r->slot_col[SLOT_FIRST] >= 0 &&
-	    r->slot_col[SLOT_LAST] >= 0) {
-		r->join_name = 1;
-	} else {
-		for (s = SLOT_FIRST; s <= SLOT_LAST; s++) {
-			if (r->slot_col[s] >= 0)
-				r->slot_of[r->slot_col[s]] = SLOT_NONE;
-			r->slot_col[s] = -1;
-		}
-	}
 	r->missing = 0;
-	if (r->slot_col[CSVREAD_NAME] < 0 && !r->join_name)
-		r->missing |= 1u << CSVREAD_NAME;
-	if (r->slot_col[CSVREAD_COMPANY] < 0)
-		r->missing |= 1u << CSVREAD_COMPANY;
-	if (r->slot_col[CSVREAD_PHONE] < 0)
-		r->missing |= 1u << CSVREAD_PHONE;
+	for (c = 0; c < r->ncols; c++) {
+		int js = r->join_slot[c];
+
+		/* A real column beats a split one; then the halves go unread. */
+		if (js >= 0 && r->slot_col[c] < 0 && r->slot_col[js] >= 0 &&
+		    r->slot_col[js + 1] >= 0) {
+			r->joined[c] = 1;
+		} else {
+			for (k = 0; js >= 0 && k < 2; k++) {
+				if (r->slot_col[js + k] >= 0)
+					r->slot_of[r->slot_col[js + k]] =
+					    SLOT_NONE;
+				r->slot_col[js + k] = -1;
+			}
+		}
+		if (r->cols[c].required && r->slot_col[c] < 0 && !r->joined[c])
+			r->missing |= 1u << c;
+	}
 	r->header_done = 1;
 	if (r->missing) {
 		missing_message(r);
@@ -753,13 +766,11 @@ on_field(void *s, size_t len, void *ud)
 }
 
 static const char *
-slot_col_name(unsigned char slot)
+slot_col_name(const struct csvread *r, unsigned char slot)
 {
-	if (slot == SLOT_FIRST || slot == SLOT_LAST)
-		return col_names[CSVREAD_NAME];
-	if (slot < CSVREAD_NCOLS)
-		return col_names[slot];
-	return NULL;
+	if (slot >= r->nslots)
+		return NULL;
+	return r->cols[r->slot_owner[slot]].name;
 }
 
 static void
@@ -774,12 +785,35 @@ row_error(struct csvread *r, const char *column, const char *code)
 		fail(r, rc);
 }
 
+/* Joins column c's halves into its join buffer; -1 when too long. */
+static int
+join_halves(struct csvread *r, size_t c, size_t *len)
+{
+	int js = r->join_slot[c];
+	size_t fl = r->slot_len[js], ll = r->slot_len[js + 1], n = 0;
+	char *out = r->join_buf[c];
+
+	if (fl > 0) {
+		memcpy(out, r->slot_buf[js], fl);
+		n = fl;
+	}
+	if (fl > 0 && ll > 0)
+		out[n++] = ' ';
+	if (ll > 0) {
+		memcpy(out + n, r->slot_buf[js + 1], ll);
+		n += ll;
+	}
+	out[n] = '\0';
+	*len = n;
+	return n > CSVREAD_MAX_FIELD ? -1 : 0;
+}
+
 static void
 emit_row(struct csvread *r)
 {
 	struct csvread_record rec;
 	char col[MSG_NAME_MAX + 32];
-	int c;
+	size_t c;
 
 	if (r->nf != r->nhdr) {
 		/* An unclosed quote eats line breaks and shows up here. */
@@ -799,20 +833,20 @@ emit_row(struct csvread *r)
 			    "The value in %s is longer than %d bytes%s.", col,
 			    CSVREAD_MAX_FIELD, r->rp_nl ?
 			    " (a quote may have been left open)" : "");
-			row_error(r, slot_col_name(slot), "field_too_long");
+			row_error(r, slot_col_name(r, slot), "field_too_long");
 		} else {
 			snprintf(r->rmsg, sizeof r->rmsg,
 			    "The value in %s is not valid UTF-8 text. "
 			    "Save the file as \"CSV UTF-8\" and try again.",
 			    col);
-			row_error(r, slot_col_name(slot), "invalid_utf8");
+			row_error(r, slot_col_name(r, slot), "invalid_utf8");
 		}
 		return;
 	}
 
 	rec.row = r->rows;
-	for (c = 0; c < CSVREAD_NCOLS; c++) {
-		if (r->slot_col[c] >= 0) {
+	for (c = 0; c < CSVREAD_MAX_COLS; c++) {
+		if (c < r->ncols && r->slot_col[c] >= 0) {
 			rec.field[c] = r->slot_buf[c];
 			rec.len[c] = r->slot_len[c];
 		} else {
@@ -820,30 +854,25 @@ emit_row(struct csvread *r)
 			rec.len[c] = 0;
 		}
 	}
-	if (r->join_name) {
-		size_t fl = r->slot_len[SLOT_FIRST], ll = r->slot_len[SLOT_LAST];
-		size_t n = 0;
+	for (c = 0; c < r->ncols; c++) {
+		if (!r->joined[c])
+			continue;
+		if (join_halves(r, c, &rec.len[c]) != 0) {
+			char first[MSG_NAME_MAX + 32], second[MSG_NAME_MAX + 32];
+			int js = r->join_slot[c];
 
-		if (fl > 0) {
-			memcpy(r->join_buf, r->slot_buf[SLOT_FIRST], fl);
-			n = fl;
-		}
-		if (fl > 0 && ll > 0)
-			r->join_buf[n++] = ' ';
-		if (ll > 0) {
-			memcpy(r->join_buf + n, r->slot_buf[SLOT_LAST], ll);
-			n += ll;
-		}
-		r->join_buf[n] = '\0';
-		if (n > CSVREAD_MAX_FIELD) {
+			describe_col(r, (size_t)r->slot_col[js], first,
+			    sizeof first);
+			describe_col(r, (size_t)r->slot_col[js + 1], second,
+			    sizeof second);
 			snprintf(r->rmsg, sizeof r->rmsg,
-			    "The name (first and last name together) is longer "
-			    "than %d bytes.", CSVREAD_MAX_FIELD);
-			row_error(r, col_names[CSVREAD_NAME], "field_too_long");
+			    "The %s (%s and %s together) is longer than %d "
+			    "bytes.", r->cols[c].name, first, second,
+			    CSVREAD_MAX_FIELD);
+			row_error(r, r->cols[c].name, "field_too_long");
 			return;
 		}
-		rec.field[CSVREAD_NAME] = r->join_buf;
-		rec.len[CSVREAD_NAME] = n;
+		rec.field[c] = r->join_buf[c];
 	}
 	if (r->cb->record != NULL) {
 		enum dl_err rc = r->cb->record(r->ud, &rec);
@@ -857,7 +886,7 @@ static void
 on_row(int c, void *ud)
 {
 	struct csvread *r = ud;
-	int s;
+	size_t s;
 
 	if (r->err != DL_OK)
 		return;
@@ -884,7 +913,7 @@ on_row(int c, void *ud)
 	r->nf = 0;
 	r->rp = RP_NONE;
 	r->field_over = 0;
-	for (s = 0; s < NSLOTS; s++) {
+	for (s = 0; s < r->nslots; s++) {
 		r->slot_len[s] = 0;
 		r->slot_buf[s][0] = '\0';
 	}
@@ -994,28 +1023,49 @@ push(struct csvread *r, const unsigned char *p, size_t n)
 }
 
 struct csvread *
-csvread_new(const struct csvread_callbacks *cb, void *ud)
+csvread_new(const struct csvread_column *cols, size_t ncols,
+    const struct csvread_callbacks *cb, void *ud)
 {
 	struct csvread *r;
-	char *slots;
-	int s;
+	char *block, *p;
+	size_t c, s, njoin = 0;
 
+	if (ncols == 0 || ncols > CSVREAD_MAX_COLS)
+		return NULL;
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return NULL;
+	r->cols = cols;
+	r->ncols = ncols;
+	r->nslots = ncols;
+	for (c = 0; c < ncols; c++) {
+		r->slot_owner[c] = (unsigned char)c;
+		r->join_slot[c] = -1;
+		if (cols[c].join[0] == NULL || cols[c].join[1] == NULL)
+			continue;
+		r->join_slot[c] = (int)r->nslots;
+		r->slot_owner[r->nslots++] = (unsigned char)c;
+		r->slot_owner[r->nslots++] = (unsigned char)c;
+		njoin++;
+	}
 	/* One block: the per-slot buffers are reused for every record. */
-	slots = malloc((size_t)NSLOTS * (CSVREAD_MAX_FIELD + 1) +
-	    2 * CSVREAD_MAX_FIELD + 2);
-	if (slots == NULL) {
+	block = malloc(r->nslots * (CSVREAD_MAX_FIELD + 1) +
+	    njoin * (2 * CSVREAD_MAX_FIELD + 2));
+	if (block == NULL) {
 		free(r);
 		return NULL;
 	}
-	for (s = 0; s < NSLOTS; s++) {
-		r->slot_buf[s] = slots + (size_t)s * (CSVREAD_MAX_FIELD + 1);
+	for (s = 0, p = block; s < r->nslots; s++, p += CSVREAD_MAX_FIELD + 1) {
+		r->slot_buf[s] = p;
 		r->slot_buf[s][0] = '\0';
 		r->slot_col[s] = -1;
 	}
-	r->join_buf = slots + (size_t)NSLOTS * (CSVREAD_MAX_FIELD + 1);
+	for (c = 0; c < ncols; c++) {
+		if (r->join_slot[c] >= 0) {
+			r->join_buf[c] = p;
+			p += 2 * CSVREAD_MAX_FIELD + 2;
+		}
+	}
 	r->cb = cb;
 	r->ud = ud;
 	r->phase = PH_HEADER;

@@ -12,7 +12,7 @@ import csvgen
 from conftest import assert_common_headers, assert_error
 
 IMPORT = "/api/v1/contacts/import"
-REPORT_KEYS = {"list_id", "imported", "skipped", "errors", "error_count"}
+REPORT_KEYS = {"list_id", "imported", "skipped", "errors", "error_count", "do_not_call"}
 ERROR_KEYS = {"row", "column", "code", "message"}
 PHONE_CODE = ("phone_empty", "phone_not_a_number", "phone_invalid_country_code",
               "phone_too_short", "phone_too_long", "invalid_phone", "phone_not_dialable")
@@ -60,7 +60,7 @@ def report(r):
     for e in rep["errors"]:
         assert set(e) == ERROR_KEYS, e
         assert isinstance(e["row"], int) and e["row"] >= 2
-        assert e["column"] is None or e["column"] in ("name", "company", "phone", "title")
+        assert e["column"] is None or e["column"] in ("name", "company", "phone", "title", "timezone")
         assert e["code"] and e["message"]
     return rep
 

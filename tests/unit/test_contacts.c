@@ -308,7 +308,7 @@ test_report_json(void **state)
 	assert_string_equal(jstr(e, "column"), "name");
 	assert_string_equal(jstr(e, "code"), "required");
 	assert_true(jstr(e, "message")[0] != '\0');
-	assert_int_equal(cJSON_GetArraySize(j), 5);
+	assert_int_equal(cJSON_GetArraySize(j), 6);
 	cJSON_Delete(j);
 	/* Freeing the emptied report is harmless. */
 	result_free(&r);

@@ -60,6 +60,10 @@ logf_(struct out *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/* The table run() reads with: the contact file's, unless a test swaps it. */
+static const struct csvread_column *table = csvread_contact_columns;
+static size_t table_len = CSVREAD_CONTACT_NCOLS;
+
 static enum dl_err
 count_call(struct out *o)
 {
@@ -73,16 +77,22 @@ static enum dl_err
 on_record(void *ud, const struct csvread_record *rec)
 {
 	struct out *o = ud;
-	int c;
+	size_t c;
 
-	for (c = 0; c < CSVREAD_NCOLS; c++) {
+	for (c = 0; c < CSVREAD_MAX_COLS; c++) {
 		assert_non_null(rec->field[c]);
 		assert_int_equal(strlen(rec->field[c]), rec->len[c]);
+		if (c >= table_len)
+			assert_int_equal(rec->len[c], 0);
 	}
 	o->nrec++;
-	logf_(o, "%ld:%s|%s|%s|%s\n", rec->row, rec->field[CSVREAD_NAME],
-	    rec->field[CSVREAD_COMPANY], rec->field[CSVREAD_PHONE],
-	    rec->field[CSVREAD_TITLE]);
+	/* The first four columns always, later ones only when not empty
+	 * (so contact transcripts show a timezone only when there is one). */
+	logf_(o, "%ld:", rec->row);
+	for (c = 0; c < table_len; c++)
+		if (c < 4 || rec->len[c] > 0)
+			logf_(o, "%s%s", c ? "|" : "", rec->field[c]);
+	logf_(o, "\n");
 	return count_call(o);
 }
 
@@ -110,7 +120,7 @@ static void
 run_into(struct out *o, const char *in, size_t len, enum chunking how,
     uint32_t seed)
 {
-	struct csvread *r = csvread_new(&cbs, o);
+	struct csvread *r = csvread_new(table, table_len, &cbs, o);
 	const char *code;
 	size_t i = 0;
 
@@ -416,27 +426,27 @@ test_delimiter_vote(void **state)
 static void
 check_alias(const char *hdr, int col)
 {
-	static const char *const fill[CSVREAD_NCOLS] = {
-		"name", "company", "phone", "title"
+	static const char *const fill[CSVREAD_CONTACT_NCOLS] = {
+		"name", "company", "phone", "title", "timezone"
 	};
 	char in[256], want[128];
-	const char *v[CSVREAD_NCOLS] = { "N", "C", "P", "T" };
+	const char *v[CSVREAD_CONTACT_NCOLS] = { "N", "C", "P", "T", "Z" };
 	int c, n = 0;
 	struct out o;
 
 	/* The alias under test, then the other columns by plain name. */
 	n += snprintf(in + n, sizeof in - (size_t)n, "\"%s\"", hdr);
-	for (c = 0; c < CSVREAD_NCOLS; c++)
+	for (c = 0; c < CSVREAD_CONTACT_NCOLS; c++)
 		if (c != col)
 			n += snprintf(in + n, sizeof in - (size_t)n, ",%s",
 			    fill[c]);
 	n += snprintf(in + n, sizeof in - (size_t)n, "\n%s", v[col]);
-	for (c = 0; c < CSVREAD_NCOLS; c++)
+	for (c = 0; c < CSVREAD_CONTACT_NCOLS; c++)
 		if (c != col)
 			n += snprintf(in + n, sizeof in - (size_t)n, ",%s",
 			    v[c]);
 	snprintf(in + n, sizeof in - (size_t)n, "\n");
-	snprintf(want, sizeof want, "2:N|C|P|T\n");
+	snprintf(want, sizeof want, "2:N|C|P|T|Z\n");
 
 	o = run(in);
 	if (strcmp(o.log, want) != 0)
@@ -458,6 +468,8 @@ test_aliases(void **state)
 		"\tPhone\t", NULL };
 	static const char *const title[] = { "title", "job title", "position",
 		"role", "Job_Title", "JOB  TITLE", NULL };
+	static const char *const tz[] = { "timezone", "time zone", "time_zone",
+		"Time-Zone", "TZ", "TimeZone", NULL };
 	int i;
 
 	(void)state;
@@ -469,6 +481,8 @@ test_aliases(void **state)
 		check_alias(phone[i], CSVREAD_PHONE);
 	for (i = 0; title[i]; i++)
 		check_alias(title[i], CSVREAD_TITLE);
+	for (i = 0; tz[i]; i++)
+		check_alias(tz[i], CSVREAD_TIMEZONE);
 }
 
 static void
@@ -880,8 +894,9 @@ test_joined_name_too_long(void **state)
 
 	(void)state;
 	o = run(hdr);
-	assert_string_equal(o.log, "!2:name:field_too_long:The name (first "
-	    "and last name together) is longer than 4096 bytes.\n");
+	assert_string_equal(o.log, "!2:name:field_too_long:The name (column "
+	    "\"First Name\" and column \"Last Name\" together) is longer "
+	    "than 4096 bytes.\n");
 	out_free(&o);
 	free(hdr);
 	free(last);
@@ -1018,7 +1033,8 @@ test_callback_stops(void **state)
 			o.cap = 256;
 			o.stop_at = at;
 			o.stop_rc = DL_ERR_DB;
-			r = csvread_new(&cbs, &o);
+			r = csvread_new(csvread_contact_columns,
+			    CSVREAD_CONTACT_NCOLS, &cbs, &o);
 			assert_non_null(r);
 			if (how == 0) {
 				rc = csvread_feed(r, in, sizeof in - 1);
@@ -1052,7 +1068,8 @@ test_callback_stops_at_finish(void **state)
 	o.cap = 256;
 	o.stop_at = 1;
 	o.stop_rc = DL_ERR_CONFLICT;
-	r = csvread_new(&cbs, &o);
+	r = csvread_new(csvread_contact_columns, CSVREAD_CONTACT_NCOLS, &cbs,
+	    &o);
 	assert_non_null(r);
 	assert_int_equal(csvread_feed(r, "Name,Company,Phone\nA,B,1", 24), DL_OK);
 	assert_int_equal(o.calls, 0);
@@ -1062,25 +1079,115 @@ test_callback_stops_at_finish(void **state)
 	out_free(&o);
 }
 
+/* ---- other tables ------------------------------------------------ */
+
+/* The shape of a do-not-call file: a phone, and a reason if given. */
+static const char *const dnc_phone_aliases[] = { "phone number", "number",
+	NULL };
+static const char *const dnc_reason_aliases[] = { "note", "why", NULL };
+static const struct csvread_column dnc_table[] = {
+	{ "phone", dnc_phone_aliases, 1, { NULL, NULL } },
+	{ "reason", dnc_reason_aliases, 0, { NULL, NULL } },
+};
+
+static void
+use_table(const struct csvread_column *cols, size_t n)
+{
+	table = cols;
+	table_len = n;
+}
+
+static void
+test_other_table(void **state)
+{
+	char *in;
+	struct out o;
+
+	(void)state;
+	use_table(dnc_table, 2);
+	expect_ok("\xef\xbb\xbfName;Phone_Number;Why\r\n"
+	    "Jane;+1 202-555-0143;asked\r\n"
+	    "Joe;\"202 555 0144\";\"said \"\"no\"\"\"\r\n"
+	    "Ann;2025550145;\r\n",
+	    "2:+1 202-555-0143|asked\n"
+	    "3:202 555 0144|said \"no\"\n"
+	    "4:2025550145|\n");
+	/* The contact file's aliases mean nothing here. */
+	expect_file_error("Mobile,Reason\n1,x\n", CSVREAD_FILE_MISSING_COLUMNS,
+	    "missing_columns", "Missing required column(s): phone. "
+	    "Found: Mobile, Reason.");
+	o = run("Reason\nx\n");
+	assert_int_equal(o.missing, 1u << 0);
+	out_free(&o);
+	/* Row problems name the table's columns. */
+	in = repeat("phone,reason\n1,", 'r', CSVREAD_MAX_FIELD + 1, "\n2,\xff\n");
+	o = run(in);
+	assert_string_equal(o.log, "!2:reason:field_too_long:The value in "
+	    "column \"reason\" is longer than 4096 bytes.\n"
+	    "!3:reason:invalid_utf8:The value in column \"reason\" is not "
+	    "valid UTF-8 text. Save the file as \"CSV UTF-8\" and try "
+	    "again.\n");
+	out_free(&o);
+	free(in);
+	use_table(csvread_contact_columns, CSVREAD_CONTACT_NCOLS);
+}
+
+static void
+test_join_in_other_table(void **state)
+{
+	static const char *const street[] = { "street", NULL };
+	static const char *const city[] = { "city", NULL };
+	static const struct csvread_column t[] = {
+		{ "id", NULL, 1, { NULL, NULL } },
+		{ "address", NULL, 1, { street, city } },
+	};
+
+	(void)state;
+	use_table(t, 2);
+	expect_ok("City,ID,Street\nParis,7,1 rue X\n", "2:7|1 rue X Paris\n");
+	expect_file_error("ID,Street\n7,x\n", CSVREAD_FILE_MISSING_COLUMNS,
+	    "missing_columns", "Missing required column(s): address. "
+	    "Found: ID, Street.");
+	use_table(csvread_contact_columns, CSVREAD_CONTACT_NCOLS);
+}
+
+static void
+test_contact_timezone(void **state)
+{
+	(void)state;
+	expect_ok("Name,Company,Phone,Time Zone\n"
+	    "A,B,1, America/Chicago \n"
+	    "C,D,2,\n",
+	    "2:A|B|1||America/Chicago\n"
+	    "3:C|D|2|\n");
+	/* Optional: a file without it is complete. */
+	expect_ok("Name,Company,Phone\nA,B,1\n", "2:A|B|1|\n");
+}
+
 /* ---- small API pieces -------------------------------------------- */
 
 static void
 test_api(void **state)
 {
+	struct csvread_column many[CSVREAD_MAX_COLS + 1];
 	struct out o;
 	struct csvread *r;
 
 	(void)state;
-	assert_string_equal(csvread_col_name(CSVREAD_NAME), "name");
-	assert_string_equal(csvread_col_name(CSVREAD_COMPANY), "company");
-	assert_string_equal(csvread_col_name(CSVREAD_PHONE), "phone");
-	assert_string_equal(csvread_col_name(CSVREAD_TITLE), "title");
-	assert_null(csvread_col_name(CSVREAD_NCOLS));
+	assert_string_equal(csvread_contact_columns[CSVREAD_NAME].name, "name");
+	assert_string_equal(csvread_contact_columns[CSVREAD_TIMEZONE].name,
+	    "timezone");
+	assert_false(csvread_contact_columns[CSVREAD_TIMEZONE].required);
+	/* A table must have one to CSVREAD_MAX_COLS columns. */
+	assert_null(csvread_new(csvread_contact_columns, 0, &cbs, &o));
+	memset(many, 0, sizeof many);
+	assert_null(csvread_new(many, CSVREAD_MAX_COLS + 1, &cbs, &o));
 
 	memset(&o, 0, sizeof o);
 	o.log = calloc(1, 64);
 	o.cap = 64;
-	r = csvread_new(&cbs, &o);
+	r = csvread_new(csvread_contact_columns, CSVREAD_CONTACT_NCOLS, &cbs,
+	    &o);
 	assert_non_null(r);
 	assert_int_equal(csvread_delimiter(r), 0);
 	assert_null(csvread_file_error_code(r));
@@ -1156,6 +1263,9 @@ main(void)
 		cmocka_unit_test(test_chunking_large),
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_callback_stops_at_finish),
+		cmocka_unit_test(test_other_table),
+		cmocka_unit_test(test_join_in_other_table),
+		cmocka_unit_test(test_contact_timezone),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_records_count_bad_rows),
 	};

@@ -430,7 +430,8 @@ test_round_trip_csvread(void **state)
 		csvwrite_end_row(&w);
 	}
 	assert_int_equal(csvwrite_flush(&w), DL_OK);
-	assert_non_null(r = csvread_new(&cb, &s));
+	assert_non_null(r = csvread_new(csvread_contact_columns,
+	    CSVREAD_CONTACT_NCOLS, &cb, &s));
 	assert_int_equal(csvread_feed(r, m.buf, m.len), DL_OK);
 	assert_int_equal(csvread_finish(r), DL_OK);
 	assert_int_equal(csvread_delimiter(r), ',');
