@@ -90,109 +90,23 @@ ctl_dnc_import(int argc, char **argv)
 	return 0;
 }
 
-/* Where the CSV goes: stdout, or `path` through path.tmp-PID. */
-struct out {
-	const char *path; /* NULL: stdout */
-	char tmp[4096];
-	FILE *f;
-	int sys_errno;    /* the first failed open/write's errno, else 0 */
-};
-
-static enum dl_err
-out_sink(void *ctx, const void *data, size_t len)
-{
-	struct out *o = ctx;
-
-	if (csvwrite_file_sink(o->f, data, len) != DL_OK) {
-		o->sys_errno = errno;
-		return DL_ERR_IO;
-	}
-	return DL_OK;
-}
-
-static int
-out_open(struct out *o)
-{
-	int fd, live;
-
-	if (o->path == NULL) {
-		o->f = stdout;
-		return 1;
-	}
-	if ((live = db_is_live_file(o->path)) != 0) {
-		fprintf(stderr, "dialerctl: %s\n", live < 0 ? "out of memory" :
-		    "--output names the live database; write the export to another file");
-		return 0;
-	}
-	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-%ld", o->path,
-	    (long)getpid()) >= sizeof(o->tmp)) {
-		fprintf(stderr, "dialerctl: %s: %s\n", o->path, strerror(ENAMETOOLONG));
-		return 0;
-	}
-	if ((fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
-	    (o->f = fdopen(fd, "wb")) == NULL) {
-		fprintf(stderr, "dialerctl: %s: %s\n", o->tmp, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(o->tmp);
-		}
-		return 0;
-	}
-	return 1;
-}
-
-/* Flush, sync and put in place; 1 after saying why when anything failed,
- * and then the temporary file is gone. */
-static int
-out_close(struct out *o, enum dl_err err)
-{
-	int failed = err != DL_OK;
-
-	if ((fflush(o->f) != 0 || ferror(o->f)) && !failed) {
-		o->sys_errno = errno;
-		failed = 1;
-	}
-	if (o->f != stdout) {
-		if (!failed && fsync(fileno(o->f)) != 0) {
-			o->sys_errno = errno;
-			failed = 1;
-		}
-		if (fclose(o->f) != 0 && !failed) {
-			o->sys_errno = errno;
-			failed = 1;
-		}
-		if (!failed && rename(o->tmp, o->path) != 0) {
-			o->sys_errno = errno;
-			failed = 1;
-		}
-		if (failed)
-			unlink(o->tmp);
-	}
-	if (o->sys_errno != 0)
-		fprintf(stderr, "dialerctl: %s: %s\n", o->path != NULL ? o->path : "stdout",
-		    strerror(o->sys_errno));
-	else if (failed)
-		fprintf(stderr, "dialerctl: the export failed (%s)\n", dl_strerror(err));
-	return failed;
-}
-
 int
 ctl_dnc_export(int argc, char **argv)
 {
-	struct out o = { NULL, "", NULL, 0 };
+	const char *path = NULL;
+	struct ctl_out o;
 	struct csvwrite w;
 	int i;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
-			o.path = argv[++i];
+			path = argv[++i];
 		else
 			return -1;
 	}
-	if (o.path != NULL && strcmp(o.path, "-") == 0)
-		o.path = NULL;
-	if (!ctl_open_db() || !out_open(&o))
+	ctl_out_init(&o, path);
+	if (!ctl_open_db() || !ctl_out_allowed(&o))
 		return 1;
-	csvwrite_init(&w, out_sink, &o);
-	return out_close(&o, dnc_export(&w));
+	csvwrite_init(&w, ctl_out_sink, &o);
+	return ctl_out_close(&o, dnc_export(&w));
 }
