@@ -96,8 +96,7 @@ CREATE INDEX calls_recording ON calls(recording_sid) WHERE recording_sid IS NOT 
 -- Contacts already logged before this migration: their attempts are the
 -- calls logged for them.
 UPDATE contacts SET attempts = (SELECT count(*) FROM calls k
-  WHERE k.contact_id = contacts.id AND k.outcome IS NOT NULL)
-WHERE status = 'called';
+  WHERE k.contact_id = contacts.id AND k.outcome IS NOT NULL);
 
 -- Who to call back now has a time: due callbacks first, then the oldest.
 DROP VIEW v_followups;

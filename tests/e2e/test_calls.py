@@ -16,7 +16,8 @@ CALLS = "/api/v1/calls"
 CALL_KEYS = {"id", "status", "failure_reason", "conference_name", "conference_sid", "call_sid",
              "operator_call_sid", "provider", "contact_id", "operator_id", "to_phone",
              "from_phone", "duration_s", "outcome", "notes", "created_at", "dialed_at",
-             "answered_at", "ended_at", "operator_muted", "contact_muted", "on_hold"}
+             "answered_at", "ended_at", "operator_muted", "contact_muted", "on_hold",
+             "callback_at", "recorded", "has_recording", "recording_duration_s"}
 TOKEN_KEYS = {"token", "identity", "conference_name", "provider", "simulated", "edge", "expires_at"}
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 
@@ -87,7 +88,9 @@ def test_create_with_phone(server, phone):
     body = create(server, s, {"to_phone": phone})
     assert set(body) == {"call", "token"}
     c, t = body["call"], body["token"]
-    assert set(c) == CALL_KEYS
+    # A new call also says how its caller id was chosen.
+    assert set(c) == CALL_KEYS | {"caller_id_match"}
+    assert c["caller_id_match"] == "none"
     assert c["status"] == "initiated"
     assert c["to_phone"] == "+12025550101"
     assert c["provider"] == "sim" and c["operator_id"] == user["id"]
