@@ -14,7 +14,9 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 #include "err.h"
+#include "jsonw.h"
 
 /* Row errors listed in a report; error_count stays exact beyond it. */
 #define CONTACTS_MAX_LISTED_ERRORS 1000
@@ -76,6 +78,8 @@ struct contacts_filter {
 	const char *q;      /* NULL: no search; matches name, company, phone digits */
 	long long page;     /* from 1 */
 	long long per_page; /* 1..200 */
+	int callable;       /* 1: only contacts inside calling hours at `now`, not on the DNC list */
+	long long now;      /* Unix seconds (clock_now): judges callable and live reservations */
 };
 
 /* The contact statuses, NULL-terminated (for validating ?status=). */
@@ -85,6 +89,36 @@ extern const char *const contacts_statuses[];
  * from the rows (the hot read path); *json is the caller's to free. */
 enum dl_err contacts_list(const struct contacts_filter *f, char **json,
     size_t *len);
+
+/*
+ * The API's contact object is written from these columns of a query over
+ * "contacts c" (in this order, CONTACTS_NCOLUMNS of them), so that every
+ * endpoint showing contacts shows the same object: "final" and
+ * "do_not_call" are worked out here, the rest are the row's own.
+ */
+#define CONTACTS_COLUMNS \
+	"c.id, c.list_id, c.name, c.company, c.title, c.phone_e164, c.phone_national, " \
+	"c.region, c.status, c.last_outcome, c.last_called_at, c.timezone, c.attempts, " \
+	"c.callback_at, c.callback_by, c.retry_at, " \
+	"(c.last_outcome IN ('wrong_number', 'not_interested', 'do_not_call') OR " \
+	"(c.last_outcome IN ('no_answer', 'busy') AND c.retry_at IS NULL)), " \
+	"EXISTS (SELECT 1 FROM dnc d WHERE d.phone_e164 = c.phone_e164), " \
+	"c.reserved_by, c.reserved_until "
+#define CONTACTS_NCOLUMNS 20
+
+/* Write the contact object of the current row, whose CONTACTS_COLUMNS
+ * start at column `col`. A reservation that ended by `now_iso` (clock_iso
+ * text) is shown as none. */
+void contacts_write_row(sqlite3_stmt *st, int col, const char *now_iso, struct jsonw *w);
+
+/* Write contact `id` as the API's contact object. DL_ERR_NOTFOUND when
+ * there is no such contact in an unarchived list. */
+enum dl_err contacts_write_one(long long id, long long now, struct jsonw *w);
+
+/* What a failed step of a statement filtering by callable_at means: the
+ * function's error (malformed calling hours) is DL_ERR_CONFIG, anything
+ * else as db_err says. Call it before resetting the statement. */
+enum dl_err contacts_step_err(int rc);
 
 /* {"items":[{"id","name","created_at","total","counts":{status:n}}]}. */
 enum dl_err contacts_lists(cJSON **out);

@@ -176,6 +176,16 @@ jsonw_null(struct jsonw *w)
 	put(w, "null", 4);
 }
 
+void
+jsonw_bool(struct jsonw *w, int v)
+{
+	separate(w);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
 enum dl_err
 jsonw_finish(struct jsonw *w, char **out, size_t *len)
 {

@@ -37,6 +37,8 @@ void jsonw_string(struct jsonw *w, const char *s, size_t len);
 void jsonw_cstr(struct jsonw *w, const char *s);
 void jsonw_int(struct jsonw *w, long long v);
 void jsonw_null(struct jsonw *w);
+/* true for nonzero v, else false. */
+void jsonw_bool(struct jsonw *w, int v);
 
 /* Hand over the text (NUL-terminated; caller frees) and its length. */
 enum dl_err jsonw_finish(struct jsonw *w, char **out, size_t *len);

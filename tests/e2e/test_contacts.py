@@ -14,7 +14,8 @@ from conftest import assert_common_headers, assert_error
 CONTACTS = "/api/v1/contacts"
 LISTS = "/api/v1/lists"
 ITEM_KEYS = {"id", "list_id", "name", "company", "title", "phone", "phone_display", "region",
-             "status", "last_outcome", "last_called_at"}
+             "status", "last_outcome", "last_called_at", "timezone", "attempts", "callback_at",
+             "callback_by", "retry_at", "final", "do_not_call", "reserved_by", "reserved_until"}
 
 # Numbers from the far end of the pool, away from test_import's.
 _pool = iter(csvgen.written_numbers(2000, start=36000))
@@ -71,6 +72,10 @@ def test_item_shape_and_values(server, admin, directory):
         assert it["list_id"] == directory["list_id"]
         assert it["status"] == "not_called"
         assert it["last_outcome"] is None and it["last_called_at"] is None
+        assert (it["timezone"], it["attempts"], it["callback_at"], it["callback_by"],
+                it["retry_at"]) == (None, 0, None, None, None)
+        assert (it["final"], it["do_not_call"]) == (False, False)
+        assert (it["reserved_by"], it["reserved_until"]) == (None, None)
         assert it["region"] == "US"
         assert re.fullmatch(r"\+1\d{10}", it["phone"])
     assert ada["name"].startswith("Ada ") and ada["company"] == "Analytical Engines"
@@ -140,6 +145,8 @@ def test_head_is_get_without_a_body(server, directory):
     ({"status": "bogus"}, "status"),
     ({"status": "NOT_CALLED"}, "status"),
     ({"q": "x" * 201}, "q"),
+    ({"callable": "2"}, "callable"),
+    ({"callable": "yes"}, "callable"),
 ])
 def test_bad_parameters_are_400(server, admin, params, field):
     r = admin.get(server.url(CONTACTS), params=params)
@@ -225,6 +232,42 @@ def test_search_with_status_and_paging(server, admin, directory):
                                                 "per_page": 7, "page": 3})
     body = r.json()
     assert body["total"] == 20 and len(body["items"]) == 6
+
+
+def test_queue_fields(server, admin):
+    """final, do_not_call and a reservation only while it lasts."""
+    tok = letters("qf")
+    rows = [["Q%d %s" % (i, tok), "Queue", next(_pool)[0], ""] for i in range(4)]
+    lid = upload(server, rows, "Queue " + tok)["list_id"]
+    items = admin.get(server.url(CONTACTS), params={"list_id": lid}).json()["items"]
+    ids = [i["id"] for i in items]
+    user_id = admin.get(server.url("/api/v1/auth/me")).json()["user"]["id"]
+    server.db_write("UPDATE contacts SET status = 'called', last_outcome = 'wrong_number', "
+                    "attempts = 1 WHERE id = ?", ids[0])
+    server.db_write("UPDATE contacts SET status = 'called', last_outcome = 'no_answer', "
+                    "attempts = 1, retry_at = '2999-01-01T00:00:00Z' WHERE id = ?", ids[1])
+    server.db_write("UPDATE contacts SET reserved_by = ?, reserved_until = '2999-01-01T00:00:00Z', "
+                    "callback_at = '2999-01-01T00:00:00Z', callback_by = ? WHERE id = ?",
+                    user_id, user_id, ids[2])
+    server.db_write("UPDATE contacts SET reserved_by = ?, reserved_until = '2001-01-01T00:00:00Z' "
+                    "WHERE id = ?", user_id, ids[3])
+    server.db_write("INSERT INTO dnc (phone_e164, source) VALUES (?, 'manual')", items[3]["phone"])
+    got = {i["id"]: i for i in admin.get(server.url(CONTACTS), params={"list_id": lid}).json()["items"]}
+    assert [(got[i]["final"], got[i]["attempts"]) for i in ids] == [
+        (True, 1), (False, 1), (False, 0), (False, 0)]
+    assert got[ids[1]]["retry_at"] == "2999-01-01T00:00:00Z"
+    assert (got[ids[2]]["reserved_by"], got[ids[2]]["reserved_until"]) == (
+        user_id, "2999-01-01T00:00:00Z")
+    assert (got[ids[2]]["callback_at"], got[ids[2]]["callback_by"]) == (
+        "2999-01-01T00:00:00Z", user_id)
+    # A reservation that has run out is no reservation.
+    assert (got[ids[3]]["reserved_by"], got[ids[3]]["reserved_until"]) == (None, None)
+    assert [got[i]["do_not_call"] for i in ids] == [False, False, False, True]
+    # ?callable=1 leaves the listed number out (the suite's window is the whole day).
+    body = admin.get(server.url(CONTACTS), params={"list_id": lid, "callable": 1}).json()
+    assert body["total"] == 3 and [i["id"] for i in body["items"]] == ids[:3]
+    body = admin.get(server.url(CONTACTS), params={"list_id": lid, "callable": "false"}).json()
+    assert body["total"] == 4
 
 
 def test_region_and_national_display(server, admin):

@@ -846,12 +846,16 @@ two_lists(long long *a, long long *b)
 	result_free(&r);
 }
 
+/* 2026-11-24T18:00:00Z: 13:00 in Washington, 18:00 in London. */
+#define NOW 1795543200LL
+
 /* contacts_list; the number of items to *items, the total returned. */
 static long long
 query(long long list, const char *status, const char *q, long long page,
     long long per_page, int *items, cJSON **keep)
 {
-	struct contacts_filter f = { list, status, q, page, per_page };
+	struct contacts_filter f = { .list_id = list, .status = status, .q = q, .page = page,
+	    .per_page = per_page, .now = NOW };
 	cJSON *out = NULL, *arr;
 	long long total;
 	char *text = NULL;
@@ -932,6 +936,16 @@ test_list_item_shape(void **state)
 	assert_string_equal(jstr(it, "status"), "not_called");
 	assert_true(jnull(it, "last_outcome"));
 	assert_true(jnull(it, "last_called_at"));
+	assert_true(jnull(it, "timezone"));
+	assert_int_equal((long)jnum(it, "attempts"), 0);
+	assert_true(jnull(it, "callback_at"));
+	assert_true(jnull(it, "callback_by"));
+	assert_true(jnull(it, "retry_at"));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "final")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "do_not_call")));
+	assert_true(jnull(it, "reserved_by"));
+	assert_true(jnull(it, "reserved_until"));
+	assert_int_equal(cJSON_GetArraySize(it), 20);
 	/* Alan Turing has no title. */
 	it = cJSON_GetArrayItem(items, 2);
 	assert_string_equal(jstr(it, "name"), "Alan Turing");
@@ -1044,6 +1058,124 @@ test_list_search_wildcards_literal(void **state)
 	assert_int_equal(search(0, NULL, "'"), 0);
 }
 
+/* The item of list `a` called `name` in a fresh listing at `now` (the
+ * caller deletes *out). */
+static cJSON *
+item_named(long long a, const char *name, long long now, cJSON **out)
+{
+	struct contacts_filter f = { .list_id = a, .page = 1, .per_page = 200, .now = now };
+	cJSON *it;
+	char *text;
+	size_t len;
+
+	assert_int_equal(contacts_list(&f, &text, &len), DL_OK);
+	*out = cJSON_Parse(text);
+	free(text);
+	assert_non_null(*out);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(*out, "items"))
+		if (strcmp(jstr(it, "name"), name) == 0)
+			return it;
+	fail_msg("no contact named %s", name);
+	return NULL;
+}
+
+static void
+test_list_queue_fields(void **state)
+{
+	cJSON *out, *it;
+	long long a, b;
+
+	(void)state;
+	two_lists(&a, &b);
+	tu_sql_exec("INSERT INTO users (username, password_hash) VALUES ('op', 'x')");
+	tu_sql_exec("UPDATE contacts SET status = 'called', last_outcome = 'not_interested', "
+	    "attempts = 2 WHERE name = 'Grace Hopper'");
+	tu_sql_exec("UPDATE contacts SET status = 'called', last_outcome = 'no_answer', attempts = 1, "
+	    "retry_at = '2026-11-24T20:00:00Z', timezone = 'America/New_York' "
+	    "WHERE name = 'Alan Turing'");
+	tu_sql_exec("UPDATE contacts SET status = 'called', last_outcome = 'busy', attempts = 3 "
+	    "WHERE name = 'Barbara Liskov'");
+	tu_sql_exec("UPDATE contacts SET status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-25T09:00:00Z', callback_by = 1, reserved_by = 1, "
+	    "reserved_until = '2026-11-24T18:05:00Z' WHERE name = 'Edsger_Dijkstra'");
+	tu_sql_exec("INSERT INTO dnc (phone_e164) VALUES ('+12025550143')");
+
+	it = item_named(a, "Grace Hopper", NOW, &out);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "final")));
+	assert_int_equal((long)jnum(it, "attempts"), 2);
+	cJSON_Delete(out);
+	/* no_answer with a retry to come is not final; without one it is. */
+	it = item_named(a, "Alan Turing", NOW, &out);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "final")));
+	assert_string_equal(jstr(it, "retry_at"), "2026-11-24T20:00:00Z");
+	assert_string_equal(jstr(it, "timezone"), "America/New_York");
+	cJSON_Delete(out);
+	it = item_named(a, "Barbara Liskov", NOW, &out);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "final")));
+	cJSON_Delete(out);
+	it = item_named(a, "Ada Lovelace", NOW, &out);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "do_not_call")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "final")));
+	cJSON_Delete(out);
+	/* The same number in the other list is listed too. */
+	it = item_named(b, "Ada Lovelace", NOW, &out);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "do_not_call")));
+	cJSON_Delete(out);
+	/* A reservation shows while it lasts. */
+	it = item_named(a, "Edsger_Dijkstra", NOW, &out);
+	assert_string_equal(jstr(it, "callback_at"), "2026-11-25T09:00:00Z");
+	assert_int_equal((long)jnum(it, "callback_by"), 1);
+	assert_int_equal((long)jnum(it, "reserved_by"), 1);
+	assert_string_equal(jstr(it, "reserved_until"), "2026-11-24T18:05:00Z");
+	cJSON_Delete(out);
+	it = item_named(a, "Edsger_Dijkstra", NOW + 300, &out);
+	assert_true(jnull(it, "reserved_by"));
+	assert_true(jnull(it, "reserved_until"));
+	cJSON_Delete(out);
+}
+
+static long long
+callable_total(long long list, const char *q, long long now)
+{
+	struct contacts_filter f = { .list_id = list, .q = q, .page = 1, .per_page = 200,
+	    .callable = 1, .now = now };
+	cJSON *out;
+	char *text;
+	size_t len;
+	long long total;
+
+	assert_int_equal(contacts_list(&f, &text, &len), DL_OK);
+	out = cJSON_Parse(text);
+	free(text);
+	assert_non_null(out);
+	total = (long long)jnum(out, "total");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), total);
+	cJSON_Delete(out);
+	return total;
+}
+
+static void
+test_list_callable(void **state)
+{
+	long long a, b;
+
+	(void)state;
+	two_lists(&a, &b);
+	/* 13:00 in Washington, 18:00 in London: all seven. */
+	assert_int_equal(callable_total(0, NULL, NOW), 7);
+	/* 23:00 UTC: 18:00 in Washington, 23:00 in London. */
+	assert_int_equal(callable_total(0, NULL, NOW + 5 * 3600), 6);
+	assert_int_equal(callable_total(b, NULL, NOW + 5 * 3600), 1);
+	assert_int_equal(callable_total(0, "berners", NOW + 5 * 3600), 0);
+	/* Its own zone wins over the number's. */
+	tu_sql_exec("UPDATE contacts SET timezone = 'Asia/Tokyo' WHERE name = 'Grace Hopper'");
+	assert_int_equal(callable_total(a, NULL, NOW), 4);
+	/* Numbers on the DNC list are never callable. */
+	tu_sql_exec("INSERT INTO dnc (phone_e164) VALUES ('+12025550143')");
+	assert_int_equal(callable_total(0, NULL, NOW), 4);
+	assert_int_equal(callable_total(a, "lovelace", NOW), 0);
+}
+
 static void
 test_lists_overview(void **state)
 {
@@ -1149,6 +1281,8 @@ main(void)
 		T(test_list_status_filter),
 		T(test_list_search),
 		T(test_list_search_wildcards_literal),
+		T(test_list_queue_fields),
+		T(test_list_callable),
 		T(test_lists_overview),
 		T(test_archive),
 	};
