@@ -48,6 +48,51 @@ callflow_ref(const struct call *c, struct provider_ref *ref)
 	ref->operator_call_sid = c->operator_call_sid[0] ? c->operator_call_sid : NULL;
 	ref->dialed_unix = c->dialed_unix;
 	ref->now_unix = (long long)time(NULL);
+	ref->recorded = c->recorded;
+}
+
+/* The consent announcement as configured: the audio at
+ * DIALER_RECORDING_CONSENT_URL, else DIALER_RECORDING_CONSENT_TEXT spoken;
+ * with our webhook a provider fetches it from, when there is a public URL.
+ * DL_ERR_CONFIG for a text that is empty or longer than
+ * PROVIDER_CONSENT_MAX, or a URL that is not plain http(s). */
+static enum dl_err
+consent_of(const struct provider *p, long long call_id, struct provider_consent *out,
+    char *hook, size_t hooksz)
+{
+	const char *url = config_get("DIALER_RECORDING_CONSENT_URL");
+	const char *text = config_get("DIALER_RECORDING_CONSENT_TEXT");
+
+	memset(out, 0, sizeof(*out));
+	if (url != NULL) {
+		if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) ||
+		    strlen(url) >= PROVIDER_URL_MAX || strcspn(url, " \t\r\n\"<>") != strlen(url))
+			return DL_ERR_CONFIG;
+		out->url = url;
+	} else {
+		if (text == NULL || strlen(text) > PROVIDER_CONSENT_MAX)
+			return DL_ERR_CONFIG;
+		out->text = text;
+	}
+	if (callflow_hook_url(p, "consent", call_id, hook, hooksz) == DL_OK)
+		out->hook_url = hook;
+	return DL_OK;
+}
+
+/* A provider that reports a recording with the call's status (the
+ * simulator) has it kept once the call is over, as long as the talk.
+ * *c is reloaded when it changes. */
+static enum dl_err
+keep_recording(struct call *c, const struct provider_status *st)
+{
+	enum dl_err err;
+
+	if (st->recording_sid[0] == '\0' || !c->recorded || c->status != CALL_COMPLETED ||
+	    strcmp(c->recording_sid, st->recording_sid) == 0)
+		return DL_OK;
+	if ((err = calls_set_recording(c->id, st->recording_sid, "", c->duration_s)) != DL_OK)
+		return err;
+	return calls_get(c->id, c);
 }
 
 enum dl_err
@@ -98,6 +143,7 @@ callflow_settle(struct call *c, int ask)
 		c->asked_unix = ref.now_unix;
 	}
 	memset(&perr, 0, sizeof(perr));
+	memset(&st, 0, sizeof(st));
 	if (p->status(&ref, &st, &perr) != DL_OK) {
 		/* Long overdue and the provider cannot say: give up on it. */
 		if (ref.now_unix > deadline + CALLFLOW_GIVE_UP) {
@@ -109,9 +155,10 @@ callflow_settle(struct call *c, int ask)
 	}
 	/* A duration is final only with the call: kept once set. */
 	if ((err = calls_apply(c->id, st.status, call_status_final(st.status) ?
-	    st.duration_s : -1)) != DL_OK)
+	    st.duration_s : -1)) != DL_OK ||
+	    (err = calls_get(c->id, c)) != DL_OK)
 		return err;
-	return calls_get(c->id, c);
+	return keep_recording(c, &st);
 }
 
 /* Ring the prospect; the call fails with provider_error if the provider
@@ -120,7 +167,9 @@ static enum dl_err
 dial_prospect(const struct provider *p, struct call *c, int first,
     struct provider_error *perr)
 {
-	char status_url[HOOK_URL_MAX], conf_url[HOOK_URL_MAX], masked[24];
+	char status_url[HOOK_URL_MAX], conf_url[HOOK_URL_MAX], rec_url[HOOK_URL_MAX];
+	char consent_url[HOOK_URL_MAX], masked[24];
+	struct provider_consent consent;
 	struct provider_dial d;
 	char leg[PROVIDER_SID_MAX];
 	enum dl_err err;
@@ -143,6 +192,26 @@ dial_prospect(const struct provider *p, struct call *c, int first,
 		d.status_url = status_url;
 	if (callflow_hook_url(p, "conference-status", 0, conf_url, sizeof(conf_url)) == DL_OK)
 		d.conference_url = conf_url;
+	if (d.record) {
+		if (consent_of(p, c->id, &consent, consent_url, sizeof(consent_url)) != DL_OK) {
+			log_line("event=dial_refused call=%lld provider=%s reason=consent_setting",
+			    c->id, p->name);
+			calls_fail(c->id, "provider_error");
+			calls_get(c->id, c);
+			return DL_ERR_CONFIG;
+		}
+		d.consent = &consent;
+		if (callflow_hook_url(p, "recording-status", c->id, rec_url, sizeof(rec_url)) == DL_OK)
+			d.recording_url = rec_url;
+		/* Marked before the dial: whatever happens next, a recording
+		 * that comes for this call is expected. */
+		if ((err = calls_set_recorded(c->id)) != DL_OK) {
+			calls_fail(c->id, "provider_error");
+			calls_get(c->id, c);
+			return err;
+		}
+		d.ref.recorded = 1;
+	}
 	if ((err = p->dial(&d, leg, perr)) != DL_OK) {
 		log_mask_phone(c->to_phone, masked, sizeof(masked));
 		log_line("event=dial_failed call=%lld provider=%s to=%s err=%s provider_code=%s",
@@ -276,12 +345,16 @@ callflow_end(const struct provider *p, struct call *c, struct provider_error *pe
 		if ((err = callflow_settle(c, 1)) != DL_OK)
 			return err;
 		/* Hung up mid-conversation: the talk time so far is the call's. */
+		memset(&st, 0, sizeof(st));
 		if (c->status == CALL_IN_PROGRESS && p->status(&ref, &st, perr) == DL_OK)
 			talked = st.duration_s;
 		if (!call_status_final(c->status) &&
 		    (err = calls_apply(c->id, c->status == CALL_IN_PROGRESS ?
 		    CALL_COMPLETED : CALL_CANCELED, talked)) != DL_OK)
 			return err;
+		if ((err = calls_get(c->id, c)) != DL_OK)
+			return err;
+		return keep_recording(c, &st);
 	}
 	return calls_get(c->id, c);
 }
@@ -350,13 +423,68 @@ on_join(const struct provider *p, const struct provider_event *ev, struct call *
 	return DL_OK;
 }
 
-/* The prospect's leg moved. Their first answer puts them in the room where
- * the provider does not do it by itself. */
+/* Something went wrong with a prospect who answered: hang up rather than
+ * leave them talking to nobody, or recorded without being told. */
 static enum dl_err
-on_leg(const struct provider *p, const struct provider_event *ev, struct call *c)
+give_up(const struct provider *p, const struct provider_ref *ref, long long id,
+    const char *reason)
+{
+	struct provider_error perr;
+
+	memset(&perr, 0, sizeof(perr));
+	p->end(ref, &perr);
+	return calls_fail(id, reason);
+}
+
+/* The prospect is ready for the room: in with them, where the provider
+ * does not do that by itself. */
+static enum dl_err
+bring_in(const struct provider *p, const struct call *c, const char *leg)
 {
 	struct provider_error perr;
 	struct provider_ref ref;
+
+	callflow_ref(c, &ref);
+	if (ref.call_sid == NULL)
+		ref.call_sid = leg;
+	memset(&perr, 0, sizeof(perr));
+	if (p->answered(&ref, &perr) == DL_OK)
+		return DL_OK;
+	log_line("event=bring_in_failed call=%lld provider=%s provider_code=%s", c->id,
+	    p->name, LOG_Q(perr.code));
+	return give_up(p, &ref, c->id, "provider_error");
+}
+
+/* The prospect of a recorded call answered: the consent announcement
+ * first. A provider that plays it before the room brings them in when it
+ * has played (PROVIDER_EV_CONSENT_PLAYED). */
+static enum dl_err
+announce_consent(const struct provider *p, const struct call *c, const char *leg)
+{
+	struct provider_consent consent;
+	struct provider_error perr;
+	struct provider_ref ref;
+	char hook[HOOK_URL_MAX];
+	enum dl_err err;
+
+	callflow_ref(c, &ref);
+	if (ref.call_sid == NULL)
+		ref.call_sid = leg;
+	memset(&perr, 0, sizeof(perr));
+	if ((err = consent_of(p, c->id, &consent, hook, sizeof(hook))) == DL_OK)
+		err = p->consent(&ref, &consent, &perr);
+	if (err == DL_OK)
+		return p->consent_first ? DL_OK : bring_in(p, c, leg);
+	log_line("event=consent_failed call=%lld provider=%s err=%s provider_code=%s", c->id,
+	    p->name, dl_strerror(err), LOG_Q(perr.code));
+	return give_up(p, &ref, c->id, "consent_failed");
+}
+
+/* The prospect's leg moved. Their first answer leads them into the room:
+ * through the consent announcement when the call is recorded. */
+static enum dl_err
+on_leg(const struct provider *p, const struct provider_event *ev, struct call *c)
+{
 	enum call_status st = ev->status;
 	long duration = ev->duration_s;
 	enum dl_err err;
@@ -376,19 +504,58 @@ on_leg(const struct provider *p, const struct provider_event *ev, struct call *c
 		return DL_OK;
 	if ((err = calls_get(c->id, c)) != DL_OK)
 		return err;
-	callflow_ref(c, &ref);
-	if (ref.call_sid == NULL)
-		ref.call_sid = ev->call_sid;
-	memset(&perr, 0, sizeof(perr));
-	if (p->answered(&ref, &perr) == DL_OK)
+	return c->recorded ? announce_consent(p, c, ev->call_sid) : bring_in(p, c, ev->call_sid);
+}
+
+/* The consent announcement ended on a recorded call's answered prospect:
+ * into the room, or, when it could not be played, hung up. */
+static enum dl_err
+on_consent(const struct provider *p, const struct provider_event *ev, const struct call *c)
+{
+	struct provider_ref ref;
+
+	if (!c->recorded || c->status != CALL_IN_PROGRESS || strcmp(ev->call_sid, c->call_sid) != 0)
 		return DL_OK;
-	/* Answered but not with the operator: hang up rather than leave them
-	 * talking to nobody. */
-	log_line("event=bring_in_failed call=%lld provider=%s provider_code=%s", c->id,
-	    p->name, LOG_Q(perr.code));
-	memset(&perr, 0, sizeof(perr));
-	p->end(&ref, &perr);
-	return calls_fail(c->id, "provider_error");
+	if (ev->type == PROVIDER_EV_CONSENT_PLAYED)
+		return bring_in(p, c, ev->call_sid);
+	log_line("event=consent_failed call=%lld provider=%s provider_event=%s", c->id, p->name,
+	    LOG_Q(ev->name));
+	callflow_ref(c, &ref);
+	return give_up(p, &ref, c->id, "consent_failed");
+}
+
+/* The provider's recording is ready. Kept only for a call we asked to
+ * record (its prospect heard the consent); a repeat changes nothing, a
+ * later delivery fills in what an earlier one lacked, another recording
+ * replaces it. */
+static enum dl_err
+on_recording(const struct provider *p, const struct provider_event *ev, const struct call *c)
+{
+	int same = strcmp(c->recording_sid, ev->recording_sid) == 0;
+	const char *url = ev->recording_url[0] == '\0' && same ? c->recording_url : ev->recording_url;
+
+	if (!c->recorded) {
+		log_line("event=recording_unasked call=%lld provider=%s", c->id, p->name);
+		return DL_OK;
+	}
+	if (same && strcmp(url, c->recording_url) == 0 &&
+	    (ev->duration_s < 0 || ev->duration_s == c->recording_duration_s))
+		return DL_OK;
+	log_line("event=recording_stored call=%lld provider=%s duration_s=%ld", c->id, p->name,
+	    ev->duration_s);
+	return calls_set_recording(c->id, ev->recording_sid, url, ev->duration_s);
+}
+
+/* A recording callback names the room or the leg it recorded: when we
+ * know that of the call, it must be the same. */
+static int
+recording_is_calls(const struct provider_event *ev, const struct call *c)
+{
+	if (ev->conference_sid[0] != '\0' && c->conference_sid[0] != '\0')
+		return strcmp(ev->conference_sid, c->conference_sid) == 0;
+	if (ev->call_sid[0] != '\0' && c->call_sid[0] != '\0')
+		return strcmp(ev->call_sid, c->call_sid) == 0;
+	return 1;
 }
 
 enum dl_err
@@ -411,6 +578,8 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 		err = calls_find_conference(ev->conference_name, &c);
 	else if (ev->conference_sid[0] != '\0')
 		err = calls_find_conference(ev->conference_sid, &c); /* events without our name */
+	else if (ev->type == PROVIDER_EV_RECORDING)
+		err = calls_find_recording(ev->recording_sid, &c); /* a repeat, nothing else to go by */
 	else
 		err = DL_ERR_NOTFOUND;
 	if (err == DL_OK)
@@ -423,6 +592,8 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 	 * call being dialed is its prospect's. */
 	if (found && ev->type == PROVIDER_EV_LEG_STATUS &&
 	    (c.call_sid[0] != '\0' ? strcmp(c.call_sid, ev->call_sid) != 0 : !c.dial_claimed))
+		found = 0;
+	if (found && ev->type == PROVIDER_EV_RECORDING && !recording_is_calls(ev, &c))
 		found = 0;
 	rec.call_id = found ? c.id : 0;
 	rec.provider = p->name;
@@ -437,6 +608,15 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 	 * first attempt died half-way still completes. */
 	if (ev->type == PROVIDER_EV_OPERATOR_CONNECT)
 		return on_operator_connect(p, ev, &c, found, reply);
+	/* The provider was given the URL by us: it gets the announcement. */
+	if (ev->type == PROVIDER_EV_CONSENT_FETCH) {
+		struct provider_consent consent;
+		char hook[HOOK_URL_MAX];
+
+		if ((err = consent_of(p, 0, &consent, hook, sizeof(hook))) != DL_OK)
+			return err;
+		return p->announce(&consent, reply);
+	}
 	if (!found)
 		return DL_OK;
 	if (ev->conference_sid[0] != '\0' && c.conference_sid[0] == '\0') {
@@ -469,6 +649,11 @@ callflow_webhook(const struct provider *p, const struct provider_event *ev,
 		return DL_OK;
 	case PROVIDER_EV_LEG_STATUS:
 		return on_leg(p, ev, &c);
+	case PROVIDER_EV_CONSENT_PLAYED:
+	case PROVIDER_EV_CONSENT_FAILED:
+		return on_consent(p, ev, &c);
+	case PROVIDER_EV_RECORDING:
+		return on_recording(p, ev, &c);
 	default:
 		return DL_OK;
 	}

@@ -2,7 +2,9 @@
  * callflow: what happens to a call between its row (calls) and its
  * provider (struct provider) — the rules of call-lifecycle.md that need
  * both: settling a call still in flight, dialing at once when a provider
- * has no operator-join event to wait for, and what ending a call means.
+ * has no operator-join event to wait for, what ending a call means, and
+ * recording (DIALER_RECORD_CALLS): the consent announcement before the
+ * prospect talks to anyone, and keeping the provider's recording.
  * The endpoints parse and authorize; they call these for everything else.
  */
 #ifndef DL_CALLFLOW_H
@@ -46,7 +48,8 @@ void callflow_ref(const struct call *c, struct provider_ref *ref);
  * timeout, talking past CALLFLOW_MAX_CALL; then at most once per
  * CALLFLOW_ASK_EVERY); a provider that cannot answer
  * leaves the row as it is until CALLFLOW_GIVE_UP past the deadline, when
- * the call fails with provider_unreachable. *c is reloaded.
+ * the call fails with provider_unreachable. A recorded simulated call
+ * gets its recording when it completes. *c is reloaded.
  */
 enum dl_err callflow_settle(struct call *c, int ask);
 
@@ -113,6 +116,14 @@ enum dl_err callflow_dial_first(const struct provider *p, struct call *c,
  * answer the webhook with (content_type "" for 204): for OPERATOR_CONNECT
  * the provider's document joining the leg, or refusing it when the leg is
  * not the owner's, the call is unknown or over.
+ *
+ * Recording: with DIALER_RECORD_CALLS the dial marks the call recorded;
+ * its prospect's answer plays them the consent announcement (and a
+ * provider that plays it before the room brings them in on
+ * CONSENT_PLAYED); an announcement that cannot be played hangs up
+ * (consent_failed). CONSENT_FETCH is answered with the announcement.
+ * RECORDING is kept for a recorded call found by hint, room, or (a repeat)
+ * its recording sid; repeats change nothing.
  */
 enum dl_err callflow_webhook(const struct provider *p, const struct provider_event *ev,
     long long hint, const char *body, size_t bodylen, struct provider_reply *reply);

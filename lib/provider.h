@@ -9,6 +9,12 @@
  * envelope's details. Nothing a slot returns needs freeing: outputs go to
  * caller-provided structs. See shared/design/call-lifecycle.md for who
  * moves a call's status when.
+ *
+ * Recording (DIALER_RECORD_CALLS): the dial asks the provider to record and
+ * to call our recording-status webhook; the prospect hears the consent
+ * announcement (consent) when they answer; the provider's recording
+ * callback arrives as PROVIDER_EV_RECORDING; fetch_recording streams the
+ * audio back with our credentials.
  */
 #ifndef DL_PROVIDER_H
 #define DL_PROVIDER_H
@@ -20,6 +26,9 @@
 
 #define PROVIDER_SID_MAX 72     /* CA…, CF…, v3:… call_control_id */
 #define PROVIDER_TOKEN_MAX 2048 /* a browser join credential */
+#define PROVIDER_URL_MAX 512    /* a recording's URL at the provider */
+#define PROVIDER_CONSENT_MAX 1000 /* bytes of consent text (Telnyx speaks 3,000) */
+#define PROVIDER_MEDIA_TIMEOUT 300L /* seconds a recording's download may take */
 
 /* What we know of one call at the provider; NULL when not known yet. */
 struct provider_ref {
@@ -30,6 +39,14 @@ struct provider_ref {
 	const char *operator_call_sid;
 	long long dialed_unix;       /* when the prospect's leg was requested; 0 if not */
 	long long now_unix;          /* the clock to judge by (injectable for tests) */
+	int recorded;                /* recording was on when the prospect was dialed */
+};
+
+/* What the prospect hears before a recorded conversation. */
+struct provider_consent {
+	const char *text;            /* spoken, when url is NULL */
+	const char *url;             /* http(s) audio (mp3 or wav) played instead, or NULL */
+	const char *hook_url;        /* our webhook the provider fetches it from (Twilio), or NULL */
 };
 
 /* Dial the prospect into the conference the operator is already in, or
@@ -43,7 +60,9 @@ struct provider_dial {
 	int prospect_first;          /* the conference is made by this leg */
 	const char *conference_url;  /* prospect_first: our conference-event webhook */
 	int machine_detection;       /* tell a person from an answering machine */
-	int record;                  /* record the conference from the start */
+	int record;                  /* record the conversation */
+	const char *recording_url;   /* record: absolute URL of our recording-status webhook */
+	const struct provider_consent *consent; /* record: what the prospect hears first */
 };
 
 /* A webhook as it reached us, for the provider to verify and read. */
@@ -66,7 +85,11 @@ enum provider_event_type {
 	PROVIDER_EV_PARTICIPANT_JOIN,/* call_sid entered the conference */
 	PROVIDER_EV_PARTICIPANT_LEAVE,
 	PROVIDER_EV_CONFERENCE_END,
-	PROVIDER_EV_LEG_STATUS       /* call_sid (the prospect's leg) moved to status */
+	PROVIDER_EV_LEG_STATUS,      /* call_sid (the prospect's leg) moved to status */
+	PROVIDER_EV_CONSENT_FETCH,   /* the provider asks for the consent document (reply) */
+	PROVIDER_EV_CONSENT_PLAYED,  /* call_sid heard the consent announcement through */
+	PROVIDER_EV_CONSENT_FAILED,  /* it could not be played to call_sid (not a hang-up) */
+	PROVIDER_EV_RECORDING        /* recording_sid is ready: recording_url, duration_s */
 };
 
 /* What a webhook said, in our words. Empty strings when not given. */
@@ -80,12 +103,14 @@ struct provider_event {
 	char identity[128];          /* OPERATOR_CONNECT: who the browser leg is */
 	enum call_status status;     /* LEG_STATUS */
 	long duration_s;             /* -1 when not given */
+	char recording_sid[PROVIDER_SID_MAX]; /* RECORDING */
+	char recording_url[PROVIDER_URL_MAX]; /* RECORDING: the provider's, never shown */
 };
 
 /* The body that answers a webhook (TwiML for Twilio's voice URL). */
 struct provider_reply {
 	char content_type[48];       /* "" for no body (204) */
-	char body[2048];
+	char body[8192];             /* consent text escaped for XML grows up to 6-fold */
 	size_t len;
 	char conference_sid[PROVIDER_SID_MAX]; /* a room admit made and named, or "" */
 };
@@ -101,6 +126,9 @@ struct provider_join {
 struct provider_status {
 	enum call_status status;     /* of the prospect's leg */
 	long duration_s;             /* talk time (so far, while in progress), -1 when not known */
+	/* The call's recording, where the provider reports it here rather than
+	 * in a callback (the simulator); "" when none. */
+	char recording_sid[PROVIDER_SID_MAX];
 };
 
 enum provider_party { PROVIDER_OPERATOR, PROVIDER_CONTACT };
@@ -111,6 +139,25 @@ struct provider_error {
 	char code[32];
 	char message[256];
 	char reason[32];             /* our word for a known refusal ("invalid_number"), or "" */
+};
+
+/* A stored recording, as its callback named it. */
+struct provider_recording {
+	const char *sid;
+	const char *url;             /* "" when the callback gave none */
+	long duration_s;             /* -1 when not known */
+};
+
+/* Where a recording's bytes go as they arrive. */
+struct provider_sink {
+	/* Once, before the first byte: the provider's Content-Type ("" when
+	 * none) and length (-1 when not announced). DL_OK takes the answer;
+	 * any other value refuses it and is what fetch_recording returns. */
+	enum dl_err (*begin)(void *arg, const char *content_type, long long length);
+	/* The next bytes; 0 to go on, -1 to stop (the browser went away). */
+	int (*write)(void *arg, const char *p, size_t n);
+	void *arg;
+	long long max_bytes;         /* a longer recording is DL_ERR_TOOBIG */
 };
 
 struct provider {
@@ -159,6 +206,25 @@ struct provider {
 	 * if the provider does not do that itself (Twilio's participant is in
 	 * it already: DL_OK, nothing sent). */
 	enum dl_err (*answered)(const struct provider_ref *ref, struct provider_error *perr);
+	/* 1 when the prospect hears the consent announcement before entering
+	 * the room, so callflow brings them in (answered) only on
+	 * PROVIDER_EV_CONSENT_PLAYED (Telnyx); 0 when it is played to them
+	 * where they are (Twilio's participant is in the room already). */
+	int consent_first;
+	/* A recorded call's prospect answered (ref->call_sid): play them the
+	 * consent announcement. */
+	enum dl_err (*consent)(const struct provider_ref *ref, const struct provider_consent *c,
+	    struct provider_error *perr);
+	/* Answer a PROVIDER_EV_CONSENT_FETCH with the document that says or
+	 * plays it. DL_ERR_UNSUPPORTED for a provider that never asks. */
+	enum dl_err (*announce)(const struct provider_consent *c, struct provider_reply *out);
+	/* Stream the call's recording to `sink`, fetched with our
+	 * credentials. DL_ERR_NOTFOUND when the provider has no such
+	 * recording; whatever sink->begin refused with; DL_ERR_TOOBIG over
+	 * sink->max_bytes (after begin, the bytes so far were written). */
+	enum dl_err (*fetch_recording)(const struct provider_ref *ref,
+	    const struct provider_recording *rec, const struct provider_sink *sink,
+	    struct provider_error *perr);
 };
 
 /*

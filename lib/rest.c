@@ -14,6 +14,10 @@
 /* Seconds a kept connection may sit idle and still be used: well inside
  * the servers' own keep-alive, so a dial rarely meets a closing socket. */
 #define REST_IDLE_MAX 30L
+#define REST_MAX_REDIRS 3L
+/* A stream slower than this for that long has stalled: give up on it. */
+#define REST_LOW_SPEED 1024L     /* bytes per second */
+#define REST_LOW_SPEED_S 20L
 
 /* The process's one handle; NULL until the first request. */
 static CURL *rest_curl;
@@ -146,6 +150,13 @@ setup(CURL *h, const struct rest_request *r, struct rest_buf *body, struct once 
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_WRITEDATA, body) != CURLE_OK)
 		return 0;
+	/* libcurl sends the credentials to the first host only (no
+	 * CURLOPT_UNRESTRICTED_AUTH): a redirect to storage gets none. */
+	if (r->follow &&
+	    (curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_MAXREDIRS, REST_MAX_REDIRS) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") != CURLE_OK))
+		return 0;
 	if (r->user != NULL &&
 	    (curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_USERNAME, r->user) != CURLE_OK ||
@@ -230,6 +241,149 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 		break;
 	}
 	rest_buf_free(&body);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rest_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	rest_calls++;
+	return err;
+}
+
+/* One streamed transfer's state, for on_stream. */
+struct stream {
+	CURL *h;
+	const struct provider_sink *sink;
+	struct rest_buf err;         /* an error answer's body, for parse_error */
+	long long total;             /* bytes given to the sink */
+	int begun;                   /* the sink took the answer: no repeat now */
+	enum dl_err why;             /* why on_stream stopped the transfer */
+};
+
+/* Hand a 2xx answer to the sink: its type and announced length first. */
+static int
+stream_begin(struct stream *s)
+{
+	curl_off_t len = -1;
+	char *type = NULL;
+
+	if (curl_easy_getinfo(s->h, CURLINFO_CONTENT_TYPE, &type) != CURLE_OK)
+		type = NULL;
+	if (curl_easy_getinfo(s->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &len) != CURLE_OK)
+		len = -1;
+	if (len > s->sink->max_bytes) {
+		s->why = DL_ERR_TOOBIG;
+		return 0;
+	}
+	if ((s->why = s->sink->begin(s->sink->arg, type != NULL ? type : "",
+	    (long long)len)) != DL_OK)
+		return 0;
+	s->begun = 1;
+	return 1;
+}
+
+static size_t
+on_stream(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *s = arg;
+	size_t len = size * n;
+	long status = 0;
+
+	if (n != 0 && size > REST_BODY_MAX / n)
+		return 0;
+	curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status >= 300) {
+		/* An error answer: what fits is kept for the provider's reader. */
+		if (s->err.len + len <= REST_BODY_MAX && !rest_buf_add(&s->err, p, len))
+			return 0;
+		return len;
+	}
+	if (!s->begun && !stream_begin(s))
+		return 0;
+	if ((long long)len > s->sink->max_bytes - s->total) {
+		s->why = DL_ERR_TOOBIG;
+		return 0;
+	}
+	s->total += (long long)len;
+	if (s->sink->write(s->sink->arg, p, len) != 0) {
+		s->why = DL_ERR_IO;
+		return 0;
+	}
+	return len;
+}
+
+enum dl_err
+rest_stream(const struct rest_request *r, const struct provider_sink *sink,
+    struct provider_error *perr)
+{
+	enum dl_err err = DL_ERR_IO;
+	struct timespec t0, t1;
+	struct stream s;
+	struct once once;
+	long status = 0;
+	CURL *h;
+	int attempt;
+
+	if (r->post)
+		return DL_ERR_INVALID;
+	if ((h = handle()) == NULL)
+		return DL_ERR_NOMEM;
+	memset(&s, 0, sizeof(s));
+	s.h = h;
+	s.sink = sink;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (attempt = 1; attempt <= REST_ATTEMPTS; attempt++) {
+		curl_off_t ra = -1;
+		CURLcode rc;
+
+		rest_buf_free(&s.err);
+		s.why = DL_OK;
+		curl_easy_reset(h);
+		if (!setup(h, r, &s.err, &once) ||
+		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, REST_LOW_SPEED) != CURLE_OK ||
+		    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, REST_LOW_SPEED_S) != CURLE_OK) {
+			err = DL_ERR_NOMEM;
+			break;
+		}
+		rc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (rc != CURLE_OK) {
+			char code[32];
+
+			if (s.why != DL_OK) {
+				err = s.why;
+				if (err == DL_ERR_TOOBIG)
+					rest_error(perr, (int)status, "too_large",
+					    "The answer is larger than this server takes.");
+				break;
+			}
+			snprintf(code, sizeof(code), "curl_%d", (int)rc);
+			rest_error(perr, 0, code, curl_easy_strerror(rc));
+			err = DL_ERR_IO;
+			if (!r->retry || s.begun || attempt == REST_ATTEMPTS)
+				break;
+			backoff(attempt, 0);
+			continue;
+		}
+		if (status >= 200 && status < 300) {
+			/* An empty answer never reached on_stream. */
+			err = s.begun || stream_begin(&s) ? DL_OK : s.why;
+			break;
+		}
+		r->parse_error(status, &s.err, perr);
+		if (status == 429 || status >= 500) {
+			err = DL_ERR_IO;
+			if (!r->retry || attempt == REST_ATTEMPTS)
+				break;
+			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+				ra = -1;
+			backoff(attempt, (long)ra);
+			continue;
+		}
+		err = DL_ERR_INVALID;
+		break;
+	}
+	rest_buf_free(&s.err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rest_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

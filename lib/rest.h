@@ -37,6 +37,7 @@ struct rest_request {
 	const char *body;                 /* POST: may be NULL (empty) */
 	size_t bodylen;
 	int retry;                        /* a repeat cannot hurt */
+	int follow;                       /* follow redirects (credentials stay with the first host) */
 	long connect_s, total_s;
 	/* The provider's error body into *perr (status >= 300). */
 	void (*parse_error)(long status, const struct rest_buf *body,
@@ -50,6 +51,18 @@ struct rest_request {
  * *perr then says why. DL_ERR_NOMEM when libcurl cannot be set up.
  */
 enum dl_err rest_perform(const struct rest_request *r, struct rest_buf *ans,
+    struct provider_error *perr);
+
+/*
+ * A GET whose answer is streamed to `sink` as it arrives (a recording):
+ * sink->begin once a 2xx answer starts (its Content-Type and length),
+ * then sink->write for each piece. Retried as rest_perform only while
+ * nothing has reached the sink. An error answer is read (bounded) for
+ * r->parse_error and never reaches the sink. DL_ERR_TOOBIG when the answer
+ * is or grows longer than sink->max_bytes; what begin refused with; DL_ERR_IO
+ * when write stopped it or the transfer broke; otherwise as rest_perform.
+ */
+enum dl_err rest_stream(const struct rest_request *r, const struct provider_sink *sink,
     struct provider_error *perr);
 
 /* Fill *perr (reason cleared). */

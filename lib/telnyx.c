@@ -14,6 +14,15 @@
  * Webhooks are signed with Ed25519 over "{telnyx-timestamp}|{raw body}";
  * the key is TELNYX_PUBLIC_KEY (base64 of the raw 32-byte key).
  * Secrets (the API key) and tokens are never logged.
+ *
+ * Recording: the dial records the prospect's leg from its answer (what
+ * they hear is the room, so the whole conversation); when they answer they
+ * hear the consent announcement (speak, or playback_start of the audio)
+ * before they are joined to the room, which happens on call.speak.ended /
+ * call.playback.ended (consent_first). call.recording.saved reports the
+ * recording; its URLs last ten minutes, so the media is found again
+ * through GET /recordings (with our key) and downloaded from the fresh,
+ * presigned URL without it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +35,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "config.h"
 #include "provider.h"
 #include "rest.h"
@@ -36,6 +46,10 @@
 #define TX_URL_MAX 768
 #define TX_DIAL_TIMEOUT 30L
 #define TX_SIG_SKEW 300LL      /* seconds a webhook's timestamp may be off (replay) */
+#define TX_MEDIA_URL_MAX 4096  /* a presigned download URL */
+/* Telnyx's basic voices: the consent in plain US English. */
+#define TX_VOICE "female"
+#define TX_LANGUAGE "en-US"
 
 static const char *const telnyx_settings[] = {
 	"TELNYX_API_KEY", "TELNYX_CONNECTION_ID", "TELNYX_CALLER_ID",
@@ -518,6 +532,7 @@ tx_status(const struct provider_ref *ref, struct provider_status *out,
 	}
 	if (cJSON_IsNumber(dur) && dur->valuedouble > 0 && dur->valuedouble < 1e9)
 		talked = (long)dur->valuedouble;
+	out->recording_sid[0] = '\0';
 	if (cJSON_IsTrue(alive)) {
 		out->status = talked > 0 ? CALL_IN_PROGRESS : CALL_RINGING;
 		out->duration_s = talked;
@@ -738,6 +753,52 @@ read_conference_event(const char *type, const cJSON *payload, struct provider_ev
 	return DL_OK;
 }
 
+/* The consent announcement on the prospect's leg ended: played through,
+ * cut short by a hang-up (call.hangup says the rest), or not played
+ * (file_not_found, failed, ...). */
+static enum dl_err
+read_consent_event(const cJSON *payload, struct provider_event *ev)
+{
+	const char *status = str_of(payload, "status");
+
+	if (!take_id(payload, "call_control_id", ev->call_sid, sizeof(ev->call_sid)))
+		return DL_ERR_INVALID;
+	if (status != NULL && strcmp(status, "call_hangup") == 0)
+		ev->type = PROVIDER_EV_IGNORED;
+	else if (status == NULL || strcmp(status, "completed") == 0)
+		ev->type = PROVIDER_EV_CONSENT_PLAYED;
+	else
+		ev->type = PROVIDER_EV_CONSENT_FAILED;
+	return DL_OK;
+}
+
+/* call.recording.saved. Telnyx's spec names no recording id in it (real
+ * deliveries may carry recording_id): the leg it recorded stands in, and
+ * tx_fetch_recording finds the recording by either. The length is the
+ * time between recording_started_at and recording_ended_at. */
+static enum dl_err
+read_recording_event(const cJSON *payload, struct provider_event *ev)
+{
+	const cJSON *urls = cJSON_GetObjectItemCaseSensitive(payload, "recording_urls");
+	const char *url = str_of(urls, "mp3");
+	long long t0, t1;
+
+	if (!take_id(payload, "recording_id", ev->recording_sid, sizeof(ev->recording_sid)) &&
+	    !take_id(payload, "call_leg_id", ev->recording_sid, sizeof(ev->recording_sid)))
+		return DL_ERR_INVALID;
+	take_id(payload, "call_control_id", ev->call_sid, sizeof(ev->call_sid));
+	if (url == NULL)
+		url = str_of(urls, "wav");
+	if (url != NULL && strlen(url) < sizeof(ev->recording_url) &&
+	    (strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0))
+		memcpy(ev->recording_url, url, strlen(url) + 1);
+	if (clock_parse_iso(str_of(payload, "recording_started_at"), &t0) == DL_OK &&
+	    clock_parse_iso(str_of(payload, "recording_ended_at"), &t1) == DL_OK && t1 >= t0)
+		ev->duration_s = (long)(t1 - t0);
+	ev->type = PROVIDER_EV_RECORDING;
+	return DL_OK;
+}
+
 static enum dl_err
 tx_webhook(const struct provider_webhook *in, struct provider_event *ev)
 {
@@ -774,6 +835,10 @@ tx_webhook(const struct provider_webhook *in, struct provider_event *ev)
 		err = read_call_event(type, payload, ev);
 	else if (strncmp(type, "conference.", 11) == 0)
 		err = read_conference_event(type, payload, ev);
+	else if (strcmp(type, "call.speak.ended") == 0 || strcmp(type, "call.playback.ended") == 0)
+		err = read_consent_event(payload, ev);
+	else if (strcmp(type, "call.recording.saved") == 0)
+		err = read_recording_event(payload, ev);
 	else
 		err = DL_OK; /* call.machine.detection.ended and the rest: IGNORED */
 	cJSON_Delete(j);
@@ -944,6 +1009,178 @@ tx_answered(const struct provider_ref *ref, struct provider_error *perr)
 	return tx_post(path, req, 1, NULL, perr);
 }
 
+/* ---- recording ------------------------------------------------------------- */
+
+/*
+ * The prospect (ref->call_sid) answered a recorded call: speak the consent
+ * to their leg, or play its audio, before they are joined to the room. The
+ * command_id makes a repeat (ours, or a retried delivery) a no-op at
+ * Telnyx, so it may be retried.
+ */
+static enum dl_err
+tx_consent(const struct provider_ref *ref, const struct provider_consent *c,
+    struct provider_error *perr)
+{
+	char path[TX_URL_MAX], cmd[48];
+	const char *action = c->url != NULL ? "playback_start" : "speak";
+	enum dl_err err;
+	size_t n;
+	cJSON *req;
+	int ok;
+
+	if (!id_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if (c->url == NULL && (c->text == NULL || *c->text == '\0'))
+		return DL_ERR_CONFIG;
+	if ((err = tx_path(path, sizeof(path), "/calls/%s/actions/%s", ref->call_sid,
+	    action)) != DL_OK)
+		return err;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return DL_ERR_NOMEM;
+	snprintf(cmd, sizeof(cmd), "consent-%lld", ref->call_id);
+	ok = cJSON_AddStringToObject(req, "command_id", cmd) != NULL &&
+	    add_client_state(req, ref->call_id);
+	if (ok && c->url != NULL) {
+		/* Telnyx takes it for an MP3 unless told: a path ending in .wav is one. */
+		n = strcspn(c->url, "?#");
+		ok = cJSON_AddStringToObject(req, "audio_url", c->url) != NULL &&
+		    (n < 4 || strncasecmp(c->url + n - 4, ".wav", 4) != 0 ||
+		    cJSON_AddStringToObject(req, "audio_type", "wav") != NULL);
+	} else if (ok) {
+		ok = cJSON_AddStringToObject(req, "payload", c->text) != NULL &&
+		    cJSON_AddStringToObject(req, "payload_type", "text") != NULL &&
+		    cJSON_AddStringToObject(req, "voice", TX_VOICE) != NULL &&
+		    cJSON_AddStringToObject(req, "language", TX_LANGUAGE) != NULL;
+	}
+	if (!ok) {
+		cJSON_Delete(req);
+		return DL_ERR_NOMEM;
+	}
+	return tx_post(path, req, 1, NULL, perr);
+}
+
+/* Telnyx never fetches a document for it: the consent is a command. */
+static enum dl_err
+tx_announce(const struct provider_consent *c, struct provider_reply *out)
+{
+	(void)c, (void)out;
+	return DL_ERR_UNSUPPORTED;
+}
+
+/* The download URL of rec among the recordings of the prospect's leg (a
+ * copy, for free) and the media type of the format it is listed under, or
+ * NULL with the reason in *err. */
+static char *
+find_media(const struct provider_ref *ref, const struct provider_recording *rec,
+    const char **type, enum dl_err *err, struct provider_error *perr)
+{
+	const cJSON *data, *item;
+	char path[TX_URL_MAX], *leg, *out = NULL;
+	cJSON *j;
+
+	if ((leg = curl_easy_escape(NULL, ref->call_sid, 0)) == NULL) {
+		*err = DL_ERR_NOMEM;
+		return NULL;
+	}
+	*err = tx_path(path, sizeof(path), "/recordings?filter%%5Bcall_control_id%%5D=%s", leg,
+	    NULL);
+	curl_free(leg);
+	if (*err != DL_OK || (*err = tx_json("GET", path, NULL, 1, &j, perr)) != DL_OK)
+		return NULL;
+	*err = DL_ERR_NOTFOUND;
+	data = cJSON_GetObjectItemCaseSensitive(j, "data");
+	if (!cJSON_IsArray(data))
+		data = NULL;
+	cJSON_ArrayForEach(item, data) {
+		const cJSON *urls = cJSON_GetObjectItemCaseSensitive(item, "download_urls");
+		const char *id = str_of(item, "id"), *rleg = str_of(item, "call_leg_id");
+		const char *url = str_of(urls, "mp3");
+
+		if ((id == NULL || strcmp(id, rec->sid) != 0) &&
+		    (rleg == NULL || strcmp(rleg, rec->sid) != 0))
+			continue;
+		*type = "audio/mpeg";
+		if (url == NULL) {
+			url = str_of(urls, "wav");
+			*type = "audio/wav";
+		}
+		if (url == NULL || strlen(url) >= TX_MEDIA_URL_MAX ||
+		    (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+			break;
+		if ((out = strdup(url)) == NULL)
+			*err = DL_ERR_NOMEM;
+		else
+			*err = DL_OK;
+		break;
+	}
+	cJSON_Delete(j);
+	return out;
+}
+
+/* Storage may label the file as mere bytes: then the format Telnyx listed
+ * it under says what it is. */
+struct typed_sink {
+	const struct provider_sink *next;
+	const char *type;
+};
+
+static enum dl_err
+typed_begin(void *arg, const char *content_type, long long length)
+{
+	const struct typed_sink *t = arg;
+
+	if (*content_type == '\0' ||
+	    strncasecmp(content_type, "application/octet-stream", 24) == 0 ||
+	    strncasecmp(content_type, "binary/octet-stream", 19) == 0)
+		content_type = t->type;
+	return t->next->begin(t->next->arg, content_type, length);
+}
+
+static int
+typed_write(void *arg, const char *p, size_t n)
+{
+	const struct typed_sink *t = arg;
+
+	return t->next->write(t->next->arg, p, n);
+}
+
+static enum dl_err
+tx_fetch_recording(const struct provider_ref *ref, const struct provider_recording *rec,
+    const struct provider_sink *sink, struct provider_error *perr)
+{
+	struct typed_sink typed;
+	struct provider_sink mine;
+	struct rest_request r;
+	const char *type = NULL;
+	enum dl_err err;
+	char *url;
+
+	if (!id_ok(ref->call_sid) || !id_ok(rec->sid))
+		return DL_ERR_NOTFOUND;
+	if ((url = find_media(ref, rec, &type, &err, perr)) == NULL)
+		return err == DL_ERR_INVALID && perr->http_status == 404 ? DL_ERR_NOTFOUND : err;
+	memset(&r, 0, sizeof(r));
+	if (config_get_long("TELNYX_CONNECT_TIMEOUT", 3, 1, 60, &r.connect_s) != DL_OK) {
+		free(url);
+		return DL_ERR_CONFIG;
+	}
+	/* Presigned: the URL is the credential. Our key is not sent there. */
+	r.url = url;
+	r.total_s = PROVIDER_MEDIA_TIMEOUT;
+	r.retry = 1;
+	r.follow = 1;
+	r.parse_error = parse_error;
+	typed.next = sink;
+	typed.type = type;
+	mine.begin = typed_begin;
+	mine.write = typed_write;
+	mine.arg = &typed;
+	mine.max_bytes = sink->max_bytes;
+	err = rest_stream(&r, &mine, perr);
+	free(url);
+	return err == DL_ERR_INVALID && perr->http_status == 404 ? DL_ERR_NOTFOUND : err;
+}
+
 const struct provider provider_telnyx = {
 	"telnyx",
 	telnyx_settings,
@@ -958,4 +1195,8 @@ const struct provider provider_telnyx = {
 	tx_webhook,
 	tx_admit,
 	tx_answered,
+	1,          /* the prospect hears the consent before the room */
+	tx_consent,
+	tx_announce,
+	tx_fetch_recording,
 };

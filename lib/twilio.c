@@ -11,6 +11,15 @@
  * updates such as Muted=true or Status=completed); creating a participant
  * never is, because a second POST would ring the prospect twice.
  * Secrets (auth token, API key secret) and tokens are never logged.
+ *
+ * Recording: a participant records the whole conference
+ * (ConferenceRecord=record-from-start) and its recording callback comes
+ * to our recording-status webhook; when the prospect answers, a
+ * participant update (AnnounceUrl) has Twilio fetch our consent webhook's
+ * TwiML and play it to them. The seed's order (a call whose TwiML makes
+ * the room) records that call and says the consent in the TwiML, before
+ * the Dial. The media is fetched from the Recording resource (.mp3), never
+ * from a URL a webhook named, so our credentials only go to TWILIO_API_BASE.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +43,7 @@
 #define TW_TOKEN_TTL 3600L
 #define TW_URL_MAX 512
 #define TW_DIAL_TIMEOUT 30L
+#define TW_TWIML_MAX 4000  /* Twilio's limit on a call's Twiml parameter */
 
 static const char *const twilio_settings[] = {
 	"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY_SID",
@@ -218,18 +228,39 @@ tw_join(const struct provider_ref *ref, const char *identity,
 	return DL_OK;
 }
 
+/* <Say>text</Say>, or <Play>url</Play> when the consent is audio. */
+static enum dl_err
+consent_verb(const struct provider_consent *c, char *out, size_t outsz, size_t *len)
+{
+	const char *tag = c->url != NULL ? "Play" : "Say";
+	char open[8], close[9];
+	enum dl_err err;
+
+	if (c->url == NULL && c->text == NULL)
+		return DL_ERR_CONFIG;
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((err = xml_raw(open, out, outsz, len)) != DL_OK ||
+	    (err = xml_escape(c->url != NULL ? c->url : c->text, out, outsz, len)) != DL_OK)
+		return err;
+	return xml_raw(close, out, outsz, len);
+}
+
 /* The TwiML that puts a leg into our conference; events about the room go
  * to `events_url`. The leg that leaves ends it: nobody is left talking to
- * an empty room. */
+ * an empty room. With `consent`, the leg hears it before it goes in. */
 static enum dl_err
-conference_twiml(const char *name, const char *events_url, char *out, size_t outsz)
+conference_twiml(const char *name, const char *events_url, const struct provider_consent *consent,
+    char *out, size_t outsz)
 {
 	size_t len = 0;
 	enum dl_err err;
 
 	out[0] = '\0';
-	if ((err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Dial>"
-	    "<Conference beep=\"false\" startConferenceOnEnter=\"true\" "
+	if ((err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>", out, outsz,
+	    &len)) != DL_OK ||
+	    (consent != NULL && (err = consent_verb(consent, out, outsz, &len)) != DL_OK) ||
+	    (err = xml_raw("<Dial><Conference beep=\"false\" startConferenceOnEnter=\"true\" "
 	    "endConferenceOnExit=\"true\"", out, outsz, &len)) != DL_OK)
 		return err;
 	if (events_url != NULL && *events_url != '\0' &&
@@ -250,10 +281,17 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
     struct provider_error *perr)
 {
 	static const char *const events[] = { "initiated", "ringing", "answered", "completed" };
+	/* What records, where it reports, how and when: for a call, and for
+	 * the conference a participant joins. */
+	static const char *const call_rec[] = { "Record", "RecordingStatusCallback",
+		"RecordingStatusCallbackMethod", "RecordingStatusCallbackEvent" };
+	static const char *const conf_rec[] = { "ConferenceRecord",
+		"ConferenceRecordingStatusCallback", "ConferenceRecordingStatusCallbackMethod",
+		"ConferenceRecordingStatusCallbackEvent" };
 	const char *from = d->from != NULL && *d->from ? d->from : config_get("TWILIO_CALLER_ID");
 	const cJSON *sid;
 	struct rest_buf form = { NULL, 0, 0 };
-	char path[TW_URL_MAX], timeout[24], twiml[1024];
+	char path[TW_URL_MAX], timeout[24], twiml[TW_TWIML_MAX + 1];
 	cJSON *ans = NULL;
 	enum dl_err err;
 	size_t i;
@@ -270,7 +308,7 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 		if (d->ref.conference_name == NULL || *d->ref.conference_name == '\0')
 			return DL_ERR_INVALID;
 		if ((err = conference_twiml(d->ref.conference_name, d->conference_url,
-		    twiml, sizeof(twiml))) != DL_OK)
+		    d->record ? d->consent : NULL, twiml, sizeof(twiml))) != DL_OK)
 			return err == DL_ERR_TOOBIG ? DL_ERR_INVALID : err;
 		if ((err = tw_path(path, sizeof(path), "/Calls.json", "", NULL)) != DL_OK)
 			return err;
@@ -289,10 +327,16 @@ tw_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX],
 	if (ok && d->machine_detection)
 		ok = form_add(&form, "MachineDetection", "Enable");
 	/* A participant records the room; a call's TwiML cannot, so the seed's
-	 * order records the prospect's leg. */
-	if (ok && d->record)
-		ok = d->prospect_first ? form_add(&form, "Record", "true") :
-		    form_add(&form, "ConferenceRecord", "record-from-start");
+	 * order records the prospect's leg. Either recording, once ready, is
+	 * reported to recording_url. */
+	if (ok && d->record) {
+		const char *const *k = d->prospect_first ? call_rec : conf_rec;
+
+		ok = form_add(&form, k[0], d->prospect_first ? "true" : "record-from-start");
+		if (ok && d->recording_url != NULL && *d->recording_url)
+			ok = form_add(&form, k[1], d->recording_url) && form_add(&form, k[2], "POST") &&
+			    form_add(&form, k[3], "completed");
+	}
 	if (ok && d->status_url != NULL && *d->status_url) {
 		ok = form_add(&form, "StatusCallback", d->status_url) &&
 		    form_add(&form, "StatusCallbackMethod", "POST");
@@ -410,6 +454,7 @@ tw_status(const struct provider_ref *ref, struct provider_status *out,
 		return DL_ERR_IO;
 	}
 	out->duration_s = -1;
+	out->recording_sid[0] = '\0';
 	dur = cJSON_GetObjectItemCaseSensitive(ans, "duration");
 	if (cJSON_IsNumber(dur) && dur->valuedouble >= 0 && dur->valuedouble < 1e9) {
 		out->duration_s = (long)dur->valuedouble;
@@ -499,6 +544,23 @@ read_conference(const struct form *f, struct provider_event *ev)
 	return DL_OK;
 }
 
+/* A count of seconds as Twilio writes it: digits only. */
+static int
+seconds_ok(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	*out = v;
+	return 1;
+}
+
 static enum dl_err
 read_call(const struct form *f, struct provider_event *ev)
 {
@@ -508,19 +570,64 @@ read_call(const struct form *f, struct provider_event *ev)
 	    !sid_with(ev->call_sid, "CA") || word == NULL ||
 	    call_status_from_twilio(word, &ev->status) != DL_OK)
 		return DL_ERR_INVALID;
-	if (dur != NULL && *dur != '\0') {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(dur, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 0 || dur[0] == '-' || dur[0] == '+' || dur[0] == ' ')
-			return DL_ERR_INVALID;
-		ev->duration_s = v;
-	}
+	if (dur != NULL && *dur != '\0' && !seconds_ok(dur, &ev->duration_s))
+		return DL_ERR_INVALID;
 	ev->type = PROVIDER_EV_LEG_STATUS;
 	snprintf(ev->name, sizeof(ev->name), "call-%s", word);
 	snprintf(ev->key, sizeof(ev->key), "call:%s:%s", ev->call_sid, word);
+	return DL_OK;
+}
+
+/* Optional SIDs: when given, they must be the kind named. */
+static int
+optional_sids(const struct form *f, struct provider_event *ev)
+{
+	return (!take(f, "ConferenceSid", ev->conference_sid, sizeof(ev->conference_sid)) ||
+	    sid_with(ev->conference_sid, "CF")) &&
+	    (!take(f, "CallSid", ev->call_sid, sizeof(ev->call_sid)) ||
+	    sid_with(ev->call_sid, "CA"));
+}
+
+/* The AnnounceUrl fetch: Twilio asks what to play to the prospect. The
+ * query (our call id) tells one call's fetch from another's. */
+static enum dl_err
+read_consent(const struct form *f, const char *url, struct provider_event *ev)
+{
+	const char *query = strchr(url, '?');
+
+	if (!optional_sids(f, ev))
+		return DL_ERR_INVALID;
+	ev->type = PROVIDER_EV_CONSENT_FETCH;
+	snprintf(ev->name, sizeof(ev->name), "consent");
+	snprintf(ev->key, sizeof(ev->key), "consent:%s:%s:%.64s", ev->conference_sid, ev->call_sid,
+	    query != NULL ? query + 1 : "");
+	return DL_OK;
+}
+
+/* The recording status callback: ready ("completed"), or a state that is
+ * only kept (in-progress, absent, failed). */
+static enum dl_err
+read_recording(const struct form *f, struct provider_event *ev)
+{
+	const char *word = form_get(f, "RecordingStatus"), *dur = form_get(f, "RecordingDuration");
+	const char *url = form_get(f, "RecordingUrl");
+
+	if (!take(f, "RecordingSid", ev->recording_sid, sizeof(ev->recording_sid)) ||
+	    !sid_with(ev->recording_sid, "RE") || word == NULL || *word == '\0' ||
+	    strlen(word) > 16 || strspn(word, "abcdefghijklmnopqrstuvwxyz-") != strlen(word) ||
+	    !optional_sids(f, ev))
+		return DL_ERR_INVALID;
+	if (dur != NULL && *dur != '\0' && !seconds_ok(dur, &ev->duration_s))
+		return DL_ERR_INVALID;
+	if (url != NULL && *url != '\0') {
+		if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0)
+			return DL_ERR_INVALID;
+		if (!take(f, "RecordingUrl", ev->recording_url, sizeof(ev->recording_url)))
+			return DL_ERR_INVALID;
+	}
+	ev->type = strcmp(word, "completed") == 0 ? PROVIDER_EV_RECORDING : PROVIDER_EV_IGNORED;
+	snprintf(ev->name, sizeof(ev->name), "recording-%s", word);
+	snprintf(ev->key, sizeof(ev->key), "rec:%s:%s", ev->recording_sid, word);
 	return DL_OK;
 }
 
@@ -534,7 +641,8 @@ tw_webhook(const struct provider_webhook *in, struct provider_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->duration_s = -1;
 	if (strcmp(in->kind, "voice") != 0 && strcmp(in->kind, "call-status") != 0 &&
-	    strcmp(in->kind, "conference-status") != 0)
+	    strcmp(in->kind, "conference-status") != 0 && strcmp(in->kind, "consent") != 0 &&
+	    strcmp(in->kind, "recording-status") != 0)
 		return DL_ERR_NOTFOUND;
 	if (strcmp(in->media_type, "application/x-www-form-urlencoded") != 0)
 		return DL_ERR_UNSUPPORTED;
@@ -552,6 +660,10 @@ tw_webhook(const struct provider_webhook *in, struct provider_event *ev)
 		err = read_voice(f, ev);
 	} else if (strcmp(in->kind, "conference-status") == 0) {
 		err = read_conference(f, ev);
+	} else if (strcmp(in->kind, "consent") == 0) {
+		err = read_consent(f, in->url, ev);
+	} else if (strcmp(in->kind, "recording-status") == 0) {
+		err = read_recording(f, ev);
 	} else {
 		err = read_call(f, ev);
 	}
@@ -572,7 +684,7 @@ tw_admit(const struct provider_event *ev, const struct provider_ref *ref,
 		err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 		    "<Response><Reject/></Response>", out->body, sizeof(out->body), &len);
 	} else {
-		err = conference_twiml(ref->conference_name, conference_url, out->body,
+		err = conference_twiml(ref->conference_name, conference_url, NULL, out->body,
 		    sizeof(out->body));
 		len = strlen(out->body);
 	}
@@ -586,6 +698,90 @@ tw_answered(const struct provider_ref *ref, struct provider_error *perr)
 {
 	(void)ref, (void)perr;
 	return DL_OK;
+}
+
+/* The prospect's participant is in the room: Twilio fetches our consent
+ * webhook and plays its TwiML to them alone. In the seed's order (no
+ * operator's leg before the dial) the leg's TwiML said it already. A
+ * repeat would only say it twice: retried. */
+static enum dl_err
+tw_consent(const struct provider_ref *ref, const struct provider_consent *c,
+    struct provider_error *perr)
+{
+	struct rest_buf form = { NULL, 0, 0 };
+	char path[TW_URL_MAX];
+	enum dl_err err;
+
+	if (ref->operator_call_sid == NULL)
+		return DL_OK;
+	if (c->hook_url == NULL || *c->hook_url == '\0')
+		return DL_ERR_CONFIG;
+	if (!sid_ok(ref->conference_sid) || !sid_ok(ref->call_sid))
+		return DL_ERR_INVALID;
+	if ((err = tw_path(path, sizeof(path), "/Conferences/%s/Participants/%s.json",
+	    ref->conference_sid, ref->call_sid)) != DL_OK)
+		return err;
+	if (!form_add(&form, "AnnounceUrl", c->hook_url) ||
+	    !form_add(&form, "AnnounceMethod", "POST")) {
+		rest_buf_free(&form);
+		return DL_ERR_NOMEM;
+	}
+	err = tw_request(path, &form, 1, NULL, perr);
+	rest_buf_free(&form);
+	return err;
+}
+
+static enum dl_err
+tw_announce(const struct provider_consent *c, struct provider_reply *out)
+{
+	size_t len = 0;
+	enum dl_err err;
+
+	snprintf(out->content_type, sizeof(out->content_type), "text/xml; charset=utf-8");
+	out->body[0] = '\0';
+	if ((err = xml_raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>", out->body,
+	    sizeof(out->body), &len)) != DL_OK ||
+	    (err = consent_verb(c, out->body, sizeof(out->body), &len)) != DL_OK ||
+	    (err = xml_raw("</Response>", out->body, sizeof(out->body), &len)) != DL_OK) {
+		out->len = 0;
+		return err;
+	}
+	out->len = len;
+	return DL_OK;
+}
+
+/* The Recording resource's MP3, with our account's credentials; a
+ * redirect to storage is followed without them. Only the SID is taken
+ * from the callback: the URL it named is never fetched. */
+static enum dl_err
+tw_fetch_recording(const struct provider_ref *ref, const struct provider_recording *rec,
+    const struct provider_sink *sink, struct provider_error *perr)
+{
+	const char *base = config_get("TWILIO_API_BASE");
+	char path[TW_URL_MAX], url[TW_URL_MAX];
+	struct rest_request r;
+	enum dl_err err;
+
+	(void)ref;
+	if (!sid_with(rec->sid, "RE"))
+		return DL_ERR_NOTFOUND;
+	if ((err = tw_path(path, sizeof(path), "/Recordings/%s.mp3", rec->sid, NULL)) != DL_OK)
+		return err;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", base != NULL ? base : TW_DEFAULT_BASE,
+	    path) >= sizeof(url))
+		return DL_ERR_TOOBIG;
+	memset(&r, 0, sizeof(r));
+	if (config_get_long("TWILIO_CONNECT_TIMEOUT", 3, 1, 60, &r.connect_s) != DL_OK)
+		return DL_ERR_CONFIG;
+	r.total_s = PROVIDER_MEDIA_TIMEOUT;
+	r.url = url;
+	r.user = config_get("TWILIO_ACCOUNT_SID");
+	r.password = config_get("TWILIO_AUTH_TOKEN");
+	r.retry = 1;
+	r.follow = 1;
+	r.parse_error = parse_error;
+	err = rest_stream(&r, sink, perr);
+	return err == DL_ERR_INVALID && perr->http_status == 404 ? DL_ERR_NOTFOUND : err;
 }
 
 const struct provider provider_twilio = {
@@ -602,4 +798,8 @@ const struct provider provider_twilio = {
 	tw_webhook,
 	tw_admit,
 	tw_answered,
+	0,          /* the announcement plays to the participant in the room */
+	tw_consent,
+	tw_announce,
+	tw_fetch_recording,
 };

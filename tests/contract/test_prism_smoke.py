@@ -38,6 +38,7 @@ PRISM_BIN = os.path.join(ROOT, "node_modules", ".bin", "prism")
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 CONFERENCE_SID = "CF" + "fedcba9876543210" * 2
+CALL_SID = "CA" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-auth-token"
 FROM = "+15005550006"
 TO = "+15551234567"
@@ -196,6 +197,39 @@ def test_twilio_call_bad_account_sid_flagged(twilio):
         in problem_violations(r)
 
 
+def test_twilio_participant_announce_well_formed(twilio):
+    # The consent announcement: a participant update with AnnounceUrl.
+    r = twilio_post(twilio, "Conferences/%s/Participants/%s.json" % (CONFERENCE_SID, CALL_SID),
+                    [("AnnounceUrl", "https://dialer.example.com/api/v1/twilio/consent?call=7"),
+                     ("AnnounceMethod", "POST")])
+    assert 200 <= r.status < 300, r
+    assert r.violations is None, r
+
+
+def test_twilio_participant_announce_bad_method_flagged(twilio):
+    r = twilio_post(twilio, "Conferences/%s/Participants/%s.json" % (CONFERENCE_SID, CALL_SID),
+                    [("AnnounceUrl", "https://dialer.example.com/c"), ("AnnounceMethod", "PUT")])
+    assert r.status == 422, r
+    assert [v["location"] for v in problem_violations(r)] == [["body", "AnnounceMethod"]]
+
+
+def test_twilio_participant_recording_callback_event_only_known_false_positive(twilio):
+    # ConferenceRecordingStatusCallbackEvent is typed array too: the same
+    # Prism false positive as StatusCallbackEvent, and nothing else.
+    fields = participant_fields(with_events=False) + [
+        ("ConferenceRecord", "record-from-start"),
+        ("ConferenceRecordingStatusCallback", "https://dialer.example.com/rec?call=7"),
+        ("ConferenceRecordingStatusCallbackMethod", "POST"),
+        ("ConferenceRecordingStatusCallbackEvent", "completed")]
+    r = twilio_post(twilio, "Conferences/%s/Participants.json" % CONFERENCE_SID, fields)
+    assert r.status == 422, r
+    assert problem_violations(r) == [{
+        "location": ["body", "ConferenceRecordingStatusCallbackEvent"], "code": "type",
+        "message": "Request body property ConferenceRecordingStatusCallbackEvent must be array"}]
+    r = twilio_post(twilio, "Conferences/%s/Participants.json" % CONFERENCE_SID, fields[:-1])
+    assert 200 <= r.status < 300 and r.violations is None, r
+
+
 def test_twilio_call_without_auth_flagged(twilio):
     r = twilio_post(twilio, "Calls.json", [("To", TO), ("From", FROM), ("Twiml", TWIML)],
                     auth=False)
@@ -241,6 +275,34 @@ def test_telnyx_call_without_auth_flagged(telnyx):
     r = telnyx_post(telnyx, "/calls", TELNYX_CALL, auth=False)
     assert r.status == 401, r
     assert r.violations and r.violations[0]["code"] == 401, r
+
+
+CCID = "v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg"
+
+
+def test_telnyx_consent_speak_and_playback_well_formed(telnyx):
+    r = telnyx_post(telnyx, "/calls/%s/actions/speak" % CCID, {
+        "payload": "This call may be recorded.", "payload_type": "text", "voice": "female",
+        "language": "en-US", "command_id": "consent-7", "client_state": "Nw=="})
+    assert r.status == 200 and r.violations is None, r
+    r = telnyx_post(telnyx, "/calls/%s/actions/playback_start" % CCID, {
+        "audio_url": "https://media.example.test/c.wav", "audio_type": "wav",
+        "command_id": "consent-7"})
+    assert r.status == 200 and r.violations is None, r
+
+
+def test_telnyx_speak_without_voice_flagged(telnyx):
+    r = telnyx_post(telnyx, "/calls/%s/actions/speak" % CCID, {"payload": "hi"})
+    assert r.status == 422, r
+    assert [v["message"] for v in r.violations] == \
+        ["Request body must have required property 'voice'"], r
+
+
+def test_telnyx_recordings_by_leg(telnyx):
+    url = "%s/recordings?filter%%5Bcall_control_id%%5D=%s" % (telnyx, urllib.parse.quote(CCID))
+    r = request("GET", url, headers={"Authorization": "Bearer KEYtest0123456789"})
+    assert r.status == 200 and r.violations is None, r
+    assert r.json()["data"][0]["record_type"] == "recording"
 
 
 def test_telnyx_paths_have_no_v2_prefix(telnyx):

@@ -226,6 +226,47 @@ def test_every_request_we_make_passes_prism(tx, fake, prism):
         assert "sl-violations" not in r.headers, (q["path"], r.headers["sl-violations"])
 
 
+def test_recording_requests_pass_prism(fake, prism, server_factory):
+    """What recording adds (tests/e2e/test_recording.py drives it): the
+    recorded dial, the consent spoken or played, the join after it, and the
+    recordings list the player's download starts with. The download itself
+    goes to a presigned storage URL, not to the API: no spec covers it."""
+    made_all = []
+    for extra in ({}, {"DIALER_RECORDING_CONSENT_URL": "https://media.example.test/c.wav"}):
+        requests.post(fake.base_url + "/_fake/reset", timeout=10)
+        env = telnyx_env(fake)
+        env.update({"DIALER_RECORD_CALLS": "1"}, **extra)
+        srv = server_factory(env)
+        call = srv.api("POST", "/api/v1/calls", json={"to_phone": TO}).json()["call"]
+        operator_joins(fake, srv, call)
+        leg = srv.api("GET", "/api/v1/calls/%d" % call["id"]).json()["call"]["call_sid"]
+        hook = srv.url("/api/v1/telnyx/call-status?call=%d" % call["id"])
+        ended = "call.playback.ended" if extra else "call.speak.ended"
+        for ev in ("call.answered", ended, "call.hangup"):
+            assert fake.send_event(hook, ev, call_control_id=leg)["status"] == 204
+        requests.post(fake.base_url + "/_fake/recordings", json={"call_control_id": leg},
+                      timeout=10).raise_for_status()
+        assert fake.send_event(hook, "call.recording.saved", call_control_id=leg)["status"] == 204
+        r = srv.api("GET", "/api/v1/calls/%d/recording" % call["id"])
+        assert r.status_code == 200, r.text
+        made_all += requests.get(fake.base_url + "/_fake/requests", timeout=10).json()
+    paths = {q["path"].rsplit("/", 1)[-1] for q in made_all}
+    assert {"speak", "playback_start", "join", "recordings"} <= paths, paths
+    for q in made_all:
+        path = q["path"][3:] if q["path"].startswith("/v2/") else q["path"]
+        headers = {"Authorization": q["headers"]["Authorization"]}
+        if q["method"] == "POST":
+            headers["Content-Type"] = "application/json"
+        query = "&".join("%s=%s" % (k, requests.utils.quote(v, safe=""))
+                         for k, vs in q["query"].items() for v in vs)
+        r = requests.request(q["method"], prism + path + ("?" + query if query else ""),
+                             data=(q.get("body") or "").encode() or None, headers=headers,
+                             timeout=30)
+        assert 200 <= r.status_code < 300, (q["method"], q["path"], q.get("body"), r.status_code,
+                                            r.text[:600])
+        assert "sl-violations" not in r.headers, (q["path"], r.headers["sl-violations"])
+
+
 def test_seed_initiate_rings_first_and_makes_the_room_on_answer(tx, fake):
     r = tx.api("POST", "/aicallgo/api/v1/cold-call/initiate",
                json={"to_phone": TO, "provider": "telnyx"})

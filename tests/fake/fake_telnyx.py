@@ -11,8 +11,19 @@ wrapped in {"data": ...}, errors {"errors": [{"code": "<digits>", "title", "deta
   POST /v2/calls                                       dial (200, Call; is_alive false)
   GET  /v2/calls/{call_control_id}                     call status (Call)
   POST /v2/calls/{call_control_id}/actions/{action}    answer, hangup, reject, client_state_update
-                                                       change state; every other spec action is
-                                                       accepted ({"result": "ok"}) on a live call
+                                                       change state; speak, playback_start and
+                                                       record_start are checked against their
+                                                       schemas and kept (a repeated command_id is
+                                                       marked "duplicate", as Telnyx ignores it);
+                                                       every other spec action is accepted
+                                                       ({"result": "ok"}) on a live call
+  GET  /v2/recordings?filter[call_control_id|call_leg_id|call_session_id|conference_id]=
+  GET  /v2/recordings/{id}                             recordings (RecordingResponseData), with
+                                                       download_urls that are presigned: /_media/
+  GET  /_media/{token}.mp3|.wav                        a recording's bytes; like a presigned S3
+                                                       URL it refuses any Authorization header
+                                                       (400) and an unknown token (403); every
+                                                       download is kept in /_fake/state downloads
   GET  /v2/conferences?filter[name]=&filter[status]=   list (with meta)
   POST /v2/conferences                                 create from an answered call leg
   GET  /v2/conferences/{id}                            fetch
@@ -31,7 +42,8 @@ POST /_fake/calls.  Conferences need answered legs (422 90034 otherwise).
 
 Test control (no auth, JSON bodies):
   GET  /_fake/requests      recorded API requests (method, path, query, json, body, headers, fault)
-  GET  /_fake/state         calls, conferences, participants (full fake records), tokens
+  GET  /_fake/state         calls, conferences, participants (full fake records), tokens,
+                            recordings (media as its length), downloads
   GET  /_fake/stats         {"connections": API TCP connections, "requests": API requests}
   POST /_fake/reset         clear everything (state, requests, faults, counters; not the key pair)
   GET  /_fake/public_key    {"public_key": base64 raw Ed25519 public key} (TELNYX_PUBLIC_KEY)
@@ -40,6 +52,11 @@ Test control (no auth, JSON bodies):
   POST /_fake/calls/{id}    {"state": "initiated"|"answered"|"hangup", "hangup_cause"?,
                              "hangup_source"?, "amd_result"?} set a call's state
   DELETE /_fake/calls/{id}  forget a call (Telnyx keeps ended calls only 10 minutes)
+  POST /_fake/recordings    {"call_control_id", "duration_s"?: 7, "media_b64"?, "format"?: "mp3",
+                             "content_type"?: what storage labels it (audio/mpeg or audio/wav)}
+                            -> a saved recording of that leg (201; its id is the leg's
+                            recording_id when the dial asked for one); then build
+                            call.recording.saved for the leg
   POST /_fake/faults        {"method": "POST", "path": "regex", "count": 1,
                              "action": "status"|"delay"|"close"|"close_after"|"malformed",
                              "status": 503, "retry_after": 1, "delay": 0.5, "code": ..,
@@ -138,6 +155,18 @@ REQUESTS = {
     'ConferenceUnmuteRequest': ((), 'call_control_ids=a region=s'),
     'ConferenceHoldRequest': ((), 'audio_url=s call_control_ids=a media_name=s region=s'),
     'ConferenceUnholdRequest': (('call_control_ids',), 'call_control_ids=a region=s'),
+    'SpeakRequest': (('payload', 'voice'),
+        'client_state=s command_id=s language=s loop=s|i payload=s payload_type=s '
+        'service_level=s stop=s target_legs=s voice=s voice_settings=o'),
+    'PlayAudioUrlRequest': ((),
+        'audio_type=s audio_url=s cache_audio=b client_state=s command_id=s loop=s|i '
+        'media_name=s overlay=b playback_content=s stop=s target_legs=s'),
+    'StartRecordingRequest': (('format', 'channels'),
+        'channels=s client_state=s command_id=s custom_file_name=s format=s max_length=i '
+        'play_beep=b recording_track=s timeout_secs=i transcription=b transcription_engine=s '
+        'transcription_language=s transcription_max_speaker_count=i '
+        'transcription_min_speaker_count=i transcription_profanity_filter=b '
+        'transcription_speaker_diarization=b trim=s'),
 }
 ENUMS = {
     "answering_machine_detection": ("premium", "detect", "detect_beep", "detect_words",
@@ -158,6 +187,19 @@ ENUMS = {
     "beep_enabled": ("always", "never", "on_enter", "on_exit"),
     "region": ("Australia", "Europe", "Middle East", "US"),
     "supervisor_role": ("barge", "monitor", "none", "whisper"),
+    "language": ("arb", "cmn-CN", "cy-GB", "da-DK", "de-DE", "en-AU", "en-GB", "en-GB-WLS",
+                 "en-IN", "en-US", "es-ES", "es-MX", "es-US", "fr-CA", "fr-FR", "hi-IN", "is-IS",
+                 "it-IT", "ja-JP", "ko-KR", "nb-NO", "nl-NL", "pl-PL", "pt-BR", "pt-PT", "ro-RO",
+                 "ru-RU", "sv-SE", "tr-TR"),
+    "payload_type": ("text", "ssml"),
+    "service_level": ("basic", "premium"),
+    "target_legs": ("self", "opposite", "both"),
+    "audio_type": ("mp3", "wav"),
+    "format": ("wav", "mp3"),
+    "channels": ("single", "dual"),
+    "recording_track": ("both", "inbound", "outbound"),
+    "transcription_engine": ("A", "B", "deepgram/nova-3"),
+    "trim": ("trim-silence",),
 }
 ENUMS_BY_SCHEMA = {("CallRequest", "supervisor_role"): ("barge", "whisper", "monitor")}
 RANGES = {("CallRequest", "time_limit_secs"): (30, 14400)}
@@ -173,7 +215,9 @@ CALL_ACTIONS = {
     "switch_supervisor_role", "transcription_start", "transcription_stop", "transfer",
 }
 CALL_ACTION_SCHEMA = {"answer": "AnswerRequest", "hangup": "HangupRequest",
-                      "reject": "RejectRequest", "client_state_update": "ClientStateUpdateRequest"}
+                      "reject": "RejectRequest", "client_state_update": "ClientStateUpdateRequest",
+                      "speak": "SpeakRequest", "playback_start": "PlayAudioUrlRequest",
+                      "record_start": "StartRecordingRequest"}
 CONF_ACTIONS = {"end", "gather_using_audio", "hold", "join", "leave", "mute", "play",
                 "record_pause", "record_resume", "record_start", "record_stop", "send_dtmf",
                 "speak", "stop", "unhold", "unmute", "update"}
@@ -307,6 +351,8 @@ class State:
         self.conferences = {}    # id -> conference record
         self.participants = {}   # conference id -> {call_control_id: participant}
         self.tokens = []
+        self.recordings = {}     # id -> recording record (+ "_media", "_token")
+        self.downloads = []      # every GET of a /_media/ URL: path, headers, status
         self.events = []         # events built (and possibly delivered)
         self.requests = []
         self.faults = []
@@ -455,6 +501,34 @@ class State:
                 call["hangup_cause"] = "normal_clearing"
                 call["hangup_source"] = "unknown"
 
+    def make_recording(self, call, base_url, duration_s=7, media=None, fmt="mp3",
+                       content_type=None):
+        rid = call.get("recording_id") or call.setdefault("recording_id", str(uuid.uuid4()))
+        if rid in self.recordings:  # one recording per leg: a new one is a new id
+            rid = str(uuid.uuid4())
+        token = secrets.token_urlsafe(24)
+        end = time.time()
+        rec = {"record_type": "recording", "id": rid, "call_control_id": call["call_control_id"],
+               "call_leg_id": call["call_leg_id"], "call_session_id": call["call_session_id"],
+               "connection_id": call["connection_id"], "channels": "single",
+               "created_at": now_iso(end), "updated_at": now_iso(end),
+               "recording_started_at": now_iso(end - duration_s),
+               "recording_ended_at": now_iso(end), "duration_millis": int(duration_s * 1000),
+               "download_urls": {fmt: "%s/_media/%s.%s?X-Amz-Expires=600" % (base_url, token, fmt)},
+               "source": "call", "status": "completed", "initiated_by": "OutboundAPI",
+               "from": call["from"], "to": call["to"][0] if isinstance(call["to"], list)
+               else call["to"],
+               "_media": media if media is not None else b"ID3\x04\x00fake-telnyx-mp3-" +
+               secrets.token_bytes(64),
+               "_token": token, "_format": fmt,
+               "_type": content_type or ("audio/mpeg" if fmt == "mp3" else "audio/wav")}
+        self.recordings[rid] = rec
+        return rec
+
+    @staticmethod
+    def recording_view(rec):
+        return {k: v for k, v in rec.items() if not k.startswith("_")}
+
     def find_conference(self, key):
         conf = self.conferences.get(key)
         if conf:
@@ -540,6 +614,9 @@ class Handler(BaseHTTPRequestHandler):
                                               "bad control request: %r" % (e,)))
             return
 
+        if path.startswith("/_media/"):
+            return self.media(path)
+
         query = urllib.parse.parse_qs(split.query, keep_blank_values=True)
         body_text = raw.decode("utf-8", "replace")
         try:
@@ -597,6 +674,30 @@ class Handler(BaseHTTPRequestHandler):
         if ctype == "text/plain":
             return self.send_body(status, obj.encode(), "text/plain; charset=utf-8")
         self.send_json(status, obj)
+
+    def media(self, path):
+        """A presigned download: the URL is the credential; S3 refuses a second."""
+        st = self.server.fake.state
+        m = re.fullmatch(r"/_media/([A-Za-z0-9_-]+)\.(mp3|wav)", path)
+        with st.lock:
+            rec = next((r for r in st.recordings.values()
+                        if m and r["_token"] == m.group(1) and r["_format"] == m.group(2)), None)
+            if self.command != "GET":
+                status = 405
+            elif "Authorization" in self.headers:
+                status = 400
+            else:
+                status = 200 if rec else 403
+            st.downloads.append({"path": path, "headers": dict(self.headers.items()),
+                                 "status": status, "time": time.time()})
+        if status != 200:
+            msg = {400: b"<Error><Code>InvalidArgument</Code><Message>Only one auth mechanism "
+                        b"allowed</Message></Error>",
+                   403: b"<Error><Code>AccessDenied</Code><Message>Request has expired"
+                        b"</Message></Error>",
+                   405: b"<Error><Code>MethodNotAllowed</Code></Error>"}[status]
+            return self.send_body(status, msg, "application/xml")
+        return self.send_body(200, rec["_media"], rec["_type"])
 
     def check_auth(self):
         h = self.headers.get("Authorization", "")
@@ -702,6 +803,24 @@ class Handler(BaseHTTPRequestHandler):
         if m and meth == "POST":
             return self.conf_action(st, urllib.parse.unquote(m.group(1)), m.group(2), body)
 
+        if rest == "/recordings" and meth == "GET":
+            items = list(st.recordings.values())
+            for name in ("call_control_id", "call_leg_id", "call_session_id", "conference_id"):
+                key = "filter[%s]" % name
+                if key in query:
+                    items = [r for r in items if r.get(name) == query[key][-1]]
+            items.sort(key=lambda r: r["created_at"], reverse=True)
+            meta = page_meta(len(items), query)
+            lo = (meta["page_number"] - 1) * meta["page_size"]
+            return 200, {"data": [st.recording_view(r)
+                                  for r in items[lo:lo + meta["page_size"]]],
+                         "meta": meta}, None
+        m = re.fullmatch(r"/recordings/([^/]+)", rest)
+        if m and meth == "GET":
+            rec = st.recordings.get(urllib.parse.unquote(m.group(1)))
+            if not rec:
+                raise ApiError(404, "10005", "Resource not found", "Recording not found")
+            return 200, {"data": st.recording_view(rec)}, None
         m = re.fullmatch(r"/telephony_credentials/([^/]+)/token", rest)
         if m and meth == "POST":
             cred = urllib.parse.unquote(m.group(1))
@@ -756,9 +875,17 @@ class Handler(BaseHTTPRequestHandler):
             st.set_state(call, "hangup",
                          "call_rejected" if body["cause"] == "CALL_REJECTED" else "user_busy",
                          "callee")
+        elif action == "playback_start" and bool(body.get("audio_url")) == \
+                bool(body.get("media_name") or body.get("playback_content")):
+            raise ApiError(422, "10015", "Invalid parameters",
+                           "Exactly one of audio_url, media_name or playback_content is needed.")
         if "client_state" in body and body["client_state"]:
             call["client_state"] = body["client_state"]
-        call.setdefault("actions", []).append({"action": action, "body": body})
+        cmd = body.get("command_id")
+        dup = bool(cmd) and any(a["body"].get("command_id") == cmd and a["action"] == action
+                                for a in call.get("actions", []))
+        call.setdefault("actions", []).append({"action": action, "body": body,
+                                               "duplicate": dup})
         return 200, ok, None
 
     def conf_action(self, st, key, action, body):
@@ -874,6 +1001,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send_json(200, {"ok": True})
                 if meth == "POST":
                     return self.send_json(201, fake.add_fault(**data))
+        if path == "/_fake/recordings" and meth == "POST":
+            return self.send_json(201, fake.add_recording(**data))
         if path == "/_fake/events" and meth == "POST":
             return self.send_json(200, fake.build_event(**data))
         if path == "/_fake/callback" and meth == "POST":
@@ -954,7 +1083,10 @@ class FakeTelnyx:
                 "calls": list(st.calls.values()),
                 "conferences": list(st.conferences.values()),
                 "participants": {k: list(v.values()) for k, v in st.participants.items()},
-                "tokens": st.tokens})
+                "tokens": st.tokens,
+                "recordings": [dict(st.recording_view(r), media_length=len(r["_media"]))
+                               for r in st.recordings.values()],
+                "downloads": st.downloads})
 
     def call(self, ccid):
         with self.state.lock:
@@ -991,6 +1123,22 @@ class FakeTelnyx:
             if client_state is not None:
                 call["client_state"] = client_state
             return copy.deepcopy(call)
+
+    def add_recording(self, call_control_id, duration_s=7, media_b64=None, format="mp3",
+                      content_type=None):
+        """A recording Telnyx saved of one leg; its view, with the media in base64."""
+        if format not in ("mp3", "wav"):
+            raise ApiError(400, "10015", "Bad Request", "format is mp3 or wav")
+        with self.state.lock:
+            call = self.state.calls.get(call_control_id)
+            if not call:
+                raise ApiError(404, "10005", "Resource not found", "no call %s" % call_control_id)
+            rec = self.state.make_recording(
+                call, self.base_url, float(duration_s),
+                base64.b64decode(media_b64) if media_b64 is not None else None, format,
+                content_type)
+            return dict(self.state.recording_view(rec),
+                        media_b64=base64.b64encode(rec["_media"]).decode())
 
     def add_fault(self, method=".*", path=".*", count=1, action=None, status=None,
                   retry_after=None, delay=None, code=None, title=None, detail=None, message=None):
@@ -1087,6 +1235,23 @@ class FakeTelnyx:
                 p["result"] = call["amd_result"] or "human"
             elif event_type == "call.machine.greeting.ended":
                 p["result"] = "ended"
+            elif event_type in ("call.speak.ended", "call.playback.ended"):
+                p["status"] = "completed"
+            elif event_type == "call.recording.saved":
+                recs = [r for r in st.recordings.values()
+                        if r["call_control_id"] == call["call_control_id"]]
+                if not recs:
+                    raise ApiError(400, "10015", "Bad Request",
+                                   "no recording of %s: POST /_fake/recordings first"
+                                   % call["call_control_id"])
+                rec = max(recs, key=lambda r: r["created_at"])
+                urls = {"mp3": None, "wav": None}
+                urls.update(rec["download_urls"])
+                p.update({"channels": rec["channels"],
+                          "recording_started_at": rec["recording_started_at"],
+                          "recording_ended_at": rec["recording_ended_at"],
+                          "recording_urls": urls,
+                          "public_recording_urls": {"mp3": None, "wav": None}})
             elif event_type.startswith("conference."):
                 p["conference_id"] = conf["id"]
                 if event_type in ("conference.created", "conference.ended"):

@@ -13,9 +13,13 @@ Twilio API (HTTP Basic: account SID + auth token, or API key SID + secret):
   GET|POST /2010-04-01/Accounts/{AC}/Conferences/{CF}.json          fetch / update (Status=completed)
   GET|POST /2010-04-01/Accounts/{AC}/Conferences/{CF}/Participants.json
   GET|POST|DELETE /2010-04-01/Accounts/{AC}/Conferences/{CF}/Participants/{CA}.json
+                  (an update with AnnounceUrl is kept, and a loopback AnnounceUrl is fetched
+                   the way Twilio does: a signed POST; what it answered is kept too)
+  GET  /2010-04-01/Accounts/{AC}/Recordings/{RE}.json|.mp3|.wav   the resource, or its media
 Test control (no auth, JSON bodies):
   GET  /_fake/requests      recorded API requests (method, path, query, params, body, headers, fault)
-  GET  /_fake/state         calls, conferences, participants
+  GET  /_fake/state         calls, conferences, participants, recordings (media as its length),
+                            announcements (every AnnounceUrl asked for, and what it answered)
   GET  /_fake/stats         {"connections": API TCP connections, "requests": API requests}
   POST /_fake/reset         clear everything (state, requests, faults, counters)
   POST /_fake/conferences   {"friendly_name": ..., "operator_call_sid"?: ...} -> in-progress conference
@@ -26,6 +30,11 @@ Test control (no auth, JSON bodies):
                              "action": "status"|"delay"|"close"|"close_after"|"malformed",
                              "status": 503, "retry_after": 1, "delay": 0.5, "code": ..., "message": ...}
   GET  /_fake/faults        pending faults;  DELETE /_fake/faults clears them
+  POST /_fake/recordings    {"conference_sid"?, "call_sid"?, "duration"?: 7, "media_b64"?,
+                             "content_type"?: "audio/mpeg"} -> a completed Recording (201)
+  POST /_fake/recordings/{RE}/callback  {"url": ..., "status"?: "completed", "params"?: {...},
+                             "tamper"?: bool} -> the recording status callback, signed
+                            (RecordingSid, RecordingUrl, RecordingStatus, RecordingDuration, ...)
   POST /_fake/callback      {"url": "http://127.0.0.1:..../path", "params": {...},
                              "signature_url"?: URL to sign instead of url, "tamper"?: bool}
                             -> {"status": N, "body": "...", "signature": "..."}
@@ -90,7 +99,17 @@ PART_UPDATE = {"Muted", "Hold", "HoldUrl", "HoldMethod", "AnnounceUrl", "Announc
                "CallSidToCoach"}
 PAGING = {"PageSize", "Page", "PageToken"}
 CALL_EVENTS = {"initiated", "ringing", "answered", "completed"}
+RECORDING_EVENTS = {"in-progress", "completed", "absent", "failed"}
+CONFERENCE_RECORD = {"true", "false", "record-from-start", "do-not-record"}
+HTTP_URL = re.compile(r"^https?://\S+$")
 BOOL = {"true", "false"}
+
+
+class Media:
+    """A route's answer that is not JSON: a recording's bytes."""
+
+    def __init__(self, body, content_type):
+        self.body, self.content_type = body, content_type
 
 
 class ApiError(Exception):
@@ -127,6 +146,8 @@ class State:
         self.calls = {}          # CA -> call dict
         self.conferences = {}    # CF -> conference dict
         self.participants = {}   # CF -> {CA: participant dict}
+        self.recordings = {}     # RE -> recording dict (+ "_media", "_type")
+        self.announcements = []  # {"conference_sid", "call_sid", "url", "method", "answer"}
         self.requests = []
         self.faults = []
         self.api_connections = 0
@@ -192,6 +213,33 @@ class State:
         self.participants[conf["sid"]][call_sid] = p
         return p
 
+    def make_recording(self, conference_sid=None, call_sid=None, duration=7, media=None,
+                       content_type="audio/mpeg"):
+        sid = new_sid("RE")
+        ts = now_rfc2822()
+        uri = "%s/Recordings/%s.json" % (self.base(), sid)
+        rec = {
+            "sid": sid, "account_sid": self.ac, "call_sid": call_sid,
+            "conference_sid": conference_sid, "api_version": "2010-04-01",
+            "date_created": ts, "date_updated": ts, "start_time": ts,
+            "duration": str(int(duration)), "price": None, "price_unit": "USD",
+            "status": "completed", "channels": 1,
+            "source": "StartConferenceRecordingAPI" if conference_sid else "OutboundAPI",
+            "error_code": None, "uri": uri, "encryption_details": None,
+            "subresource_uris": {"add_on_results": uri[:-5] + "/AddOnResults.json",
+                                 "transcriptions": uri[:-5] + "/Transcriptions.json"},
+            "media_url": "https://api.twilio.com" + uri[:-5],
+            "_media": media if media is not None else b"ID3\x04\x00fake-mp3-" +
+            secrets.token_bytes(64),
+            "_type": content_type,
+        }
+        self.recordings[sid] = rec
+        return rec
+
+    @staticmethod
+    def recording_view(rec):
+        return {k: v for k, v in rec.items() if not k.startswith("_")}
+
     def page(self, key, items, path, query):
         size = int(one(query, "PageSize", "50") or 50)
         return {key: items, "first_page_uri": "%s?PageSize=%d&Page=0" % (path, size),
@@ -233,6 +281,19 @@ def check_events(params, name="StatusCallbackEvent"):
         for ev in v.split():
             if ev not in CALL_EVENTS:
                 raise ApiError(400, 20001, "Invalid %s: %s" % (name, ev))
+
+
+def check_recording(params, url_name, method_name, events_name):
+    url = one(params, url_name)
+    if url is not None and not HTTP_URL.match(url):
+        raise ApiError(400, 21609, "Invalid %s: %s" % (url_name, url))
+    method = one(params, method_name)
+    if method is not None and method not in ("GET", "POST"):
+        raise ApiError(400, 20001, "Invalid %s: %s" % (method_name, method))
+    for v in params.get(events_name, []):
+        for ev in v.split():
+            if ev not in RECORDING_EVENTS:
+                raise ApiError(400, 20001, "Invalid %s: %s" % (events_name, ev))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -350,6 +411,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_body(e)
         if fault and fault["action"] == "close_after":
             return self.drop()
+        if isinstance(obj, Media):
+            self.send_response(status)
+            self.send_header("Content-Type", obj.content_type)
+            self.send_header("Content-Length", str(len(obj.body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(obj.body)
+            return None
         self.send_json(status, obj)
 
     def check_auth(self):
@@ -398,6 +467,9 @@ class Handler(BaseHTTPRequestHandler):
             check_number(one(params, "From"), 21212, "From")
             check_events(params)
             check_int(params, "Timeout")
+            check_bool(params, "Record")
+            check_recording(params, "RecordingStatusCallback", "RecordingStatusCallbackMethod",
+                            "RecordingStatusCallbackEvent")
             call = st.make_call(one(params, "To"), one(params, "From"))
             return 201, call
         m = re.fullmatch(r"/Calls/(CA[0-9a-f]{32})\.json", rest)
@@ -465,6 +537,12 @@ class Handler(BaseHTTPRequestHandler):
                            "StartConferenceOnEnter", "Record", "Coaching")
                 check_events(params)
                 check_int(params, "Timeout")
+                rec = one(params, "ConferenceRecord")
+                if rec is not None and rec not in CONFERENCE_RECORD:
+                    raise ApiError(400, 20001, "Invalid ConferenceRecord: %s" % rec)
+                check_recording(params, "ConferenceRecordingStatusCallback",
+                                "ConferenceRecordingStatusCallbackMethod",
+                                "ConferenceRecordingStatusCallbackEvent")
                 call = st.make_call(one(params, "To"), one(params, "From"))
                 return 201, st.make_participant(conf, call["sid"], "queued", params)
         m = re.fullmatch(r"/Conferences/(CF[0-9a-f]{32})/Participants/(CA[0-9a-f]{32})\.json",
@@ -480,16 +558,33 @@ class Handler(BaseHTTPRequestHandler):
                 check_names(params, PART_UPDATE)
                 check_bool(params, "Muted", "Hold", "EndConferenceOnExit", "Coaching",
                            "BeepOnExit")
+                announce = one(params, "AnnounceUrl")
+                method = one(params, "AnnounceMethod", "POST")
+                if announce is not None and not HTTP_URL.match(announce):
+                    raise ApiError(400, 21205, "AnnounceUrl is not a valid URL: %s" % announce)
+                if method not in ("GET", "POST"):
+                    raise ApiError(400, 20001, "Invalid AnnounceMethod: %s" % method)
                 for name, key in (("Muted", "muted"), ("Hold", "hold"),
                                   ("EndConferenceOnExit", "end_conference_on_exit")):
                     v = one(params, name)
                     if v is not None:
                         p[key] = v.lower() == "true"
                 p["date_updated"] = now_rfc2822()
+                if announce is not None:
+                    self.server.fake.announce(conf, p, announce, method)
                 return 200, p
             if meth == "DELETE":
                 self.remove_participant(st, conf, p)
                 return 204, None
+        m = re.fullmatch(r"/Recordings/(RE[0-9a-f]{32})\.(json|mp3|wav)", rest)
+        if m and meth == "GET":
+            rec = st.recordings.get(m.group(1))
+            if not rec:
+                raise nf
+            if m.group(2) == "json":
+                return 200, st.recording_view(rec)
+            return 200, Media(rec["_media"], "audio/mpeg" if m.group(2) == "mp3"
+                              else "audio/x-wav")
         raise nf
 
     def remove_participant(self, st, conf, p):
@@ -530,7 +625,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {
                     "calls": list(st.calls.values()),
                     "conferences": list(st.conferences.values()),
-                    "participants": {k: list(v.values()) for k, v in st.participants.items()}})
+                    "participants": {k: list(v.values()) for k, v in st.participants.items()},
+                    "recordings": [dict(st.recording_view(r), media_length=len(r["_media"]))
+                                   for r in st.recordings.values()],
+                    "announcements": st.announcements})
         if path == "/_fake/stats" and meth == "GET":
             with st.lock:
                 return self.send_json(200, {"connections": st.api_connections,
@@ -591,6 +689,21 @@ class Handler(BaseHTTPRequestHandler):
                     re.compile(f["method"])
                     st.faults.append(f)
                     return self.send_json(201, f)
+        if path == "/_fake/recordings" and meth == "POST":
+            media = data.get("media_b64")
+            with st.lock:
+                rec = st.make_recording(data.get("conference_sid"), data.get("call_sid"),
+                                        int(data.get("duration", 7)),
+                                        base64.b64decode(media) if media is not None else None,
+                                        data.get("content_type", "audio/mpeg"))
+                return self.send_json(201, dict(st.recording_view(rec),
+                                                media_b64=base64.b64encode(rec["_media"])
+                                                .decode()))
+        m = re.fullmatch(r"/_fake/recordings/(RE[0-9a-f]{32})/callback", path)
+        if m and meth == "POST":
+            return self.send_json(200, fake.recording_callback(
+                m.group(1), data["url"], data.get("status", "completed"),
+                data.get("params") or {}, bool(data.get("tamper"))))
         if path == "/_fake/callback" and meth == "POST":
             return self.send_json(200, fake.callback(data["url"], data.get("params", {}),
                                                      data.get("signature_url"),
@@ -632,19 +745,24 @@ class FakeTwilio:
             self.httpd.server_close()
             self.httpd = None
 
-    def callback(self, url, params, signature_url=None, tamper=False, timeout=10.0):
+    def callback(self, url, params, signature_url=None, tamper=False, timeout=10.0,
+                 method="POST"):
         host = urllib.parse.urlsplit(url).hostname
         if urllib.parse.urlsplit(url).scheme not in ("http", "https") or \
                 host not in ("127.0.0.1", "localhost", "::1"):
             raise ApiError(400, 20001, "callback URL must be on loopback: %s" % url)
         params = {str(k): str(v) for k, v in params.items()}
         token = self.auth_token + ("-tampered" if tamper else "")
+        if method == "GET":  # the parameters go in the query, which is what is signed
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode(params)
+            params = {}
         sig = RequestValidator(token).compute_signature(signature_url or url, params)
-        body = urllib.parse.urlencode(params).encode()
-        req = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": sig, "User-Agent": "TwilioProxy/1.1",
-            "I-Twilio-Idempotency-Token": secrets.token_hex(16)})
+        body = urllib.parse.urlencode(params).encode() if method == "POST" else None
+        headers = {"X-Twilio-Signature": sig, "User-Agent": "TwilioProxy/1.1",
+                   "I-Twilio-Idempotency-Token": secrets.token_hex(16)}
+        if method == "POST":
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        req = urllib.request.Request(url, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return {"status": r.status, "body": r.read().decode("utf-8", "replace"),
@@ -654,6 +772,45 @@ class FakeTwilio:
                     "signature": sig}
         except (urllib.error.URLError, OSError) as e:
             return {"status": 0, "body": "", "error": str(e), "signature": sig}
+
+
+    def announce(self, conf, part, url, method):
+        """Play AnnounceUrl to a participant: fetch it as Twilio does (a signed
+        request, in the background), and keep what it answered."""
+        entry = {"conference_sid": conf["sid"], "call_sid": part["call_sid"], "url": url,
+                 "method": method, "time": time.time(), "answer": None}
+        self.state.announcements.append(entry)
+        params = {"AccountSid": self.account_sid, "ApiVersion": "2010-04-01",
+                  "ConferenceSid": conf["sid"], "CallSid": part["call_sid"]}
+
+        def fetch():
+            try:
+                res = self.callback(url, params, method=method)
+            except ApiError as e:  # not on loopback: nothing to fetch here
+                res = {"status": 0, "body": "", "error": e.message}
+            with self.state.lock:
+                entry["answer"] = res
+        threading.Thread(target=fetch, daemon=True).start()
+
+    def recording_callback(self, sid, url, status="completed", extra=None, tamper=False):
+        """The recording status callback Twilio posts for one recording."""
+        with self.state.lock:
+            rec = self.state.recordings.get(sid)
+            if rec is None:
+                raise ApiError(404, 20404, "no such recording %s" % sid)
+            params = {"AccountSid": self.account_sid, "RecordingSid": sid,
+                      "RecordingUrl": rec["media_url"], "RecordingStatus": status,
+                      "RecordingDuration": rec["duration"], "RecordingChannels": "1",
+                      "RecordingStartTime": rec["start_time"], "RecordingSource": rec["source"],
+                      "ErrorCode": "0"}
+            if rec["conference_sid"]:
+                params["ConferenceSid"] = rec["conference_sid"]
+            if rec["call_sid"]:
+                params["CallSid"] = rec["call_sid"]
+            if status != "completed":
+                del params["RecordingDuration"]
+        params.update(extra or {})
+        return self.callback(url, params, tamper=tamper)
 
 
 def main(argv=None):

@@ -182,7 +182,7 @@ def test_call_actions(fake, api):
     r = api.post(act + "client_state_update", json={"client_state": "eA=="})
     assert r.status_code == 200 and r.json() == {"data": {"result": "ok"}}
     requests.post(fake.base_url + "/_fake/calls/" + ccid, json={"state": "answered"})
-    assert api.post(act + "speak", json={"payload": "hi"}).status_code == 200
+    assert api.post(act + "speak", json={"payload": "hi", "voice": "female"}).status_code == 200
     r = api.post(act + "hangup", json={})
     assert r.status_code == 200 and r.json() == {"data": {"result": "ok"}}
     g = api.get(api.base + "/calls/" + ccid).json()["data"]
@@ -525,6 +525,85 @@ def test_built_events_follow_the_call(fake, api, app):
     assert res["status"] == 403
     r = requests.post(fake.base_url + "/_fake/events", json={"event_type": "call.answered"})
     assert r.status_code == 400
+
+
+def test_consent_actions_checked_and_kept(fake, api):
+    ccid = answered_call(fake, api)
+    act = api.base + "/calls/%s/actions/" % ccid
+    speak = {"payload": "This call may be recorded.", "voice": "female", "language": "en-US",
+             "payload_type": "text", "command_id": "consent-7", "client_state": STATE}
+    for bad, field in (({"payload": "hi"}, "/voice"), ({"voice": "female"}, "/payload"),
+                       (dict(speak, language="xx-XX"), "/language"),
+                       (dict(speak, payload_type="html"), "/payload_type"),
+                       (dict(speak, volume=3), "/volume")):
+        r = api.post(act + "speak", json=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert field in [e["source"]["pointer"] for e in r.json()["errors"]], (bad, r.text)
+    assert api.post(act + "speak", json=speak).status_code == 200
+    assert api.post(act + "speak", json=speak).status_code == 200  # Telnyx ignores the repeat
+    play = {"audio_url": "https://media.example.test/consent.wav", "audio_type": "wav",
+            "command_id": "consent-8"}
+    assert api.post(act + "playback_start", json=play).status_code == 200
+    r = api.post(act + "playback_start", json={"command_id": "x"})
+    assert r.status_code == 422  # nothing to play
+    r = api.post(act + "playback_start", json=dict(play, audio_type="ogg"))
+    assert r.status_code == 422
+    assert api.post(act + "record_start", json={"format": "mp3"}).status_code == 422
+    assert api.post(act + "record_start",
+                    json={"format": "mp3", "channels": "single"}).status_code == 200
+    acts = [(a["action"], a["duplicate"]) for a in fake.call(ccid)["actions"]]
+    assert acts == [("speak", False), ("speak", True), ("playback_start", False),
+                    ("record_start", False)]
+
+
+def test_recordings_listed_and_downloaded_presigned(fake, api, app):
+    c = dial(api, record="record-from-answer")
+    ccid = c["call_control_id"]
+    other = dial(api)["call_control_id"]
+    media = b"ID3" + bytes(range(256))
+    r = requests.post(fake.base_url + "/_fake/recordings", json={
+        "call_control_id": ccid, "duration_s": 12,
+        "media_b64": base64.b64encode(media).decode()})
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert rec["id"] == c["recording_id"]  # the dial's answer named it
+    assert rec["duration_millis"] == 12000 and rec["call_control_id"] == ccid
+    requests.post(fake.base_url + "/_fake/recordings", json={"call_control_id": other})
+    # Listed by leg, fetched by id, with our key only.
+    assert requests.get(fake.url + "/recordings").status_code == 401
+    got = api.get(api.base + "/recordings", params={"filter[call_control_id]": ccid}).json()
+    assert [x["id"] for x in got["data"]] == [rec["id"]] and got["meta"]["total_results"] == 1
+    got = api.get(api.base + "/recordings", params={"filter[call_leg_id]": rec["call_leg_id"]})
+    assert [x["id"] for x in got.json()["data"]] == [rec["id"]]
+    assert len(api.get(api.base + "/recordings").json()["data"]) == 2
+    one = api.get(api.base + "/recordings/" + rec["id"]).json()["data"]
+    assert "media_b64" not in one and not any(k.startswith("_") for k in one)
+    assert api.get(api.base + "/recordings/nope").status_code == 404
+    # The presigned URL: no key wanted, and a key refused.
+    url = one["download_urls"]["mp3"]
+    r = requests.get(url)
+    assert r.status_code == 200 and r.content == media
+    assert r.headers["Content-Type"] == "audio/mpeg"
+    assert requests.get(url, headers={"Authorization": "Bearer " + KEY}).status_code == 400
+    assert requests.get(url.replace("/_media/", "/_media/x")).status_code == 403
+    downloads = state(fake)["downloads"]
+    assert [d["status"] for d in downloads] == [200, 400, 403]
+    assert state(fake)["recordings"][0]["media_length"] == len(media)
+    # call.recording.saved as the spec has it.
+    res = callback(fake, url=app.url, build={"event_type": "call.recording.saved",
+                                             "call_control_id": ccid})
+    assert res["status"] == 200
+    p = app.got[-1][0]["data"]["payload"]
+    assert p["recording_urls"] == {"mp3": url, "wav": None}
+    assert p["call_leg_id"] == rec["call_leg_id"] and p["channels"] == "single"
+    assert (p["recording_started_at"], p["recording_ended_at"]) == \
+        (rec["recording_started_at"], rec["recording_ended_at"])
+    r = requests.post(fake.base_url + "/_fake/events", json={
+        "event_type": "call.recording.saved", "call_control_id": dial(api)["call_control_id"]})
+    assert r.status_code == 400  # that leg was never recorded
+    for ended in ("call.speak.ended", "call.playback.ended"):
+        res = callback(fake, url=app.url, build={"event_type": ended, "call_control_id": ccid})
+        assert app.got[-1][0]["data"]["payload"]["status"] == "completed"
 
 
 def test_cli_ready_file(tmp_path):

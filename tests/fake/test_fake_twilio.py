@@ -1,4 +1,5 @@
 """Tests for tests/fake/fake_twilio.py.  Run: /usr/bin/python3 -m pytest -q tests/fake"""
+import base64
 import os
 import re
 import signal
@@ -277,6 +278,95 @@ def test_signed_callback(fake, app):
     r = requests.post(fake.url + "/_fake/callback",
                       json={"url": "http://example.com/cb", "params": params})
     assert r.status_code == 400
+
+
+def test_recording_params_checked(fake, api):
+    conf = fake_conf(fake, "rec-1")
+    part = api.base + "/Conferences/%s/Participants.json" % conf["sid"]
+    ok = {"From": "+15559870000", "To": "+15551230001", "ConferenceRecord": "record-from-start",
+          "ConferenceRecordingStatusCallback": "https://ex.test/rec?call=1",
+          "ConferenceRecordingStatusCallbackMethod": "POST",
+          "ConferenceRecordingStatusCallbackEvent": "completed"}
+    assert api.post(part, data=ok).status_code == 201
+    for bad in ({"ConferenceRecord": "always"},
+                {"ConferenceRecordingStatusCallback": "not a url"},
+                {"ConferenceRecordingStatusCallbackMethod": "PUT"},
+                {"ConferenceRecordingStatusCallbackEvent": "done"}):
+        r = api.post(part, data=dict(ok, **bad))
+        assert r.status_code == 400, bad
+    call = {"From": "+15559870000", "To": "+15551230001", "Twiml": "<Response/>",
+            "Record": "true", "RecordingStatusCallback": "https://ex.test/rec",
+            "RecordingStatusCallbackEvent": "completed"}
+    assert api.post(api.base + "/Calls.json", data=call).status_code == 201
+    assert api.post(api.base + "/Calls.json", data=dict(call, Record="yes")).status_code == 400
+
+
+def test_announce_url_fetched_signed(fake, api, app):
+    conf = fake_conf(fake, "rec-2")
+    op = conf["call_sid"]
+    url = app.public_base + "/api/v1/twilio/consent?call=9"
+    path = api.base + "/Conferences/%s/Participants/%s.json" % (conf["sid"], op)
+    assert api.post(path, data={"AnnounceUrl": "nope"}).status_code == 400
+    assert api.post(path, data={"AnnounceUrl": url, "AnnounceMethod": "PUT"}).status_code == 400
+    r = api.post(path, data={"AnnounceUrl": url, "AnnounceMethod": "POST"})
+    assert r.status_code == 200, r.text
+    for _ in range(100):
+        (a,) = requests.get(fake.url + "/_fake/state").json()["announcements"]
+        if a["answer"] is not None:
+            break
+        time.sleep(0.05)
+    assert (a["conference_sid"], a["call_sid"], a["url"], a["method"]) == \
+        (conf["sid"], op, url, "POST")
+    assert a["answer"]["status"] == 204  # the stand-in app verified the signature
+    assert app.got[-1] == {"AccountSid": AC, "ApiVersion": "2010-04-01",
+                           "ConferenceSid": conf["sid"], "CallSid": op}
+    # Not on loopback: kept, not fetched.
+    api.post(path, data={"AnnounceUrl": "https://dialer.example.test/consent"})
+    for _ in range(100):
+        b = requests.get(fake.url + "/_fake/state").json()["announcements"][1]
+        if b["answer"] is not None:
+            break
+        time.sleep(0.05)
+    assert b["answer"]["status"] == 0 and "loopback" in b["answer"]["error"]
+
+
+def test_recording_media_and_callback(fake, api, app):
+    conf = fake_conf(fake, "rec-3")
+    media = bytes(range(256)) * 4
+    r = requests.post(fake.url + "/_fake/recordings", json={
+        "conference_sid": conf["sid"], "duration": 12,
+        "media_b64": base64.b64encode(media).decode()})
+    assert r.status_code == 201, r.text
+    rec = r.json()
+    assert re.match("^RE[0-9a-f]{32}$", rec["sid"]) and rec["duration"] == "12"
+    base = api.base + "/Recordings/" + rec["sid"]
+    assert requests.get(base + ".mp3").status_code == 401  # our credentials only
+    r = api.get(base + ".mp3")
+    assert r.status_code == 200 and r.content == media
+    assert r.headers["Content-Type"] == "audio/mpeg"
+    assert api.get(base + ".wav").headers["Content-Type"] == "audio/x-wav"
+    j = api.get(base + ".json").json()
+    assert j["sid"] == rec["sid"] and j["conference_sid"] == conf["sid"]
+    assert not any(k.startswith("_") for k in j)
+    assert api.get(api.base + "/Recordings/RE" + "0" * 32 + ".mp3").status_code == 404
+    url = app.public_base + "/api/v1/twilio/recording-status?call=9"
+    r = requests.post(fake.url + "/_fake/recordings/%s/callback" % rec["sid"], json={"url": url})
+    assert r.status_code == 200 and r.json()["status"] == 204
+    got = app.got[-1]
+    assert (got["RecordingSid"], got["RecordingStatus"], got["RecordingDuration"],
+            got["ConferenceSid"], got["AccountSid"]) == \
+        (rec["sid"], "completed", "12", conf["sid"], AC)
+    assert got["RecordingUrl"].endswith("/Recordings/" + rec["sid"])
+    r = requests.post(fake.url + "/_fake/recordings/%s/callback" % rec["sid"],
+                      json={"url": url, "tamper": True})
+    assert r.json()["status"] == 403
+    r = requests.post(fake.url + "/_fake/recordings/%s/callback" % rec["sid"],
+                      json={"url": url, "status": "absent"})
+    assert "RecordingDuration" not in app.got[-1] and app.got[-1]["RecordingStatus"] == "absent"
+    assert requests.post(fake.url + "/_fake/recordings/RE%s/callback" % ("1" * 32),
+                         json={"url": url}).status_code == 404
+    st = requests.get(fake.url + "/_fake/state").json()
+    assert st["recordings"][0]["media_length"] == len(media)
 
 
 def test_cli_ready_file(tmp_path):

@@ -116,6 +116,21 @@ test_final_calls_are_left_alone(void **state)
 
 static int stub_dials, stub_ends, stub_fail_dial;
 static char stub_admitted[64];
+/* What the last dial asked for about recording. */
+static int stub_record;
+static char stub_recording_url[256], stub_dial_consent[256];
+/* What happened to the prospect, in order: "consent answered ...". */
+static char stub_steps[256];
+static char stub_consent_hook[256], stub_consent_said[256];
+static int stub_fail_consent;
+
+static void
+step(const char *what)
+{
+	size_t n = strlen(stub_steps);
+
+	snprintf(stub_steps + n, sizeof(stub_steps) - n, "%s%s", n ? " " : "", what);
+}
 
 static enum dl_err
 stub_join(const struct provider_ref *ref, const char *identity, struct provider_join *out,
@@ -129,6 +144,12 @@ static enum dl_err
 stub_dial(const struct provider_dial *d, char leg[PROVIDER_SID_MAX], struct provider_error *perr)
 {
 	stub_dials++;
+	stub_record = d->record;
+	snprintf(stub_recording_url, sizeof(stub_recording_url), "%s",
+	    d->recording_url != NULL ? d->recording_url : "");
+	snprintf(stub_dial_consent, sizeof(stub_dial_consent), "%s",
+	    d->consent == NULL ? "" : d->consent->url != NULL ? d->consent->url : d->consent->text);
+	assert_int_equal(d->ref.recorded, d->record);
 	assert_string_equal(d->to, "+12025550143");
 	assert_non_null(strstr(d->status_url, "/api/v1/stub/call-status?call="));
 	if (stub_fail_dial) {
@@ -196,19 +217,62 @@ stub_answered(const struct provider_ref *ref, struct provider_error *perr)
 	(void)perr;
 	assert_string_equal(ref->call_sid, "CAprospect");
 	stub_answers++;
+	step("answered");
 	return DL_OK;
 }
 
+static enum dl_err
+stub_consent(const struct provider_ref *ref, const struct provider_consent *c,
+    struct provider_error *perr)
+{
+	(void)perr;
+	assert_string_equal(ref->call_sid, "CAprospect");
+	assert_true(ref->recorded);
+	snprintf(stub_consent_hook, sizeof(stub_consent_hook), "%s",
+	    c->hook_url != NULL ? c->hook_url : "");
+	snprintf(stub_consent_said, sizeof(stub_consent_said), "%s",
+	    c->url != NULL ? c->url : c->text);
+	step("consent");
+	return stub_fail_consent ? DL_ERR_IO : DL_OK;
+}
+
+static enum dl_err
+stub_announce(const struct provider_consent *c, struct provider_reply *out)
+{
+	snprintf(out->content_type, sizeof(out->content_type), "text/xml");
+	out->len = (size_t)snprintf(out->body, sizeof(out->body), "<%s>%s</%s>",
+	    c->url != NULL ? "Play" : "Say", c->url != NULL ? c->url : c->text,
+	    c->url != NULL ? "Play" : "Say");
+	return DL_OK;
+}
+
+static enum dl_err
+stub_fetch(const struct provider_ref *ref, const struct provider_recording *rec,
+    const struct provider_sink *sink, struct provider_error *perr)
+{
+	(void)ref, (void)rec, (void)sink, (void)perr;
+	return DL_ERR_NOTFOUND;
+}
+
+/* Plays the consent where the prospect is (Twilio's way). */
 static const struct provider stub = {
 	"stub", NULL, 0, 1, stub_join, stub_dial, stub_set, stub_hold, stub_end, stub_status,
-	stub_webhook, stub_admit, stub_answered,
+	stub_webhook, stub_admit, stub_answered, 0, stub_consent, stub_announce, stub_fetch,
+};
+
+/* Plays it before the room, and waits for it to end (Telnyx's way). */
+static const struct provider stub_first = {
+	"stub", NULL, 0, 1, stub_join, stub_dial, stub_set, stub_hold, stub_end, stub_status,
+	stub_webhook, stub_admit, stub_answered, 1, stub_consent, stub_announce, stub_fetch,
 };
 
 static void
 stub_reset(void)
 {
-	stub_dials = stub_ends = stub_fail_dial = stub_answers = 0;
-	stub_admitted[0] = '\0';
+	stub_dials = stub_ends = stub_fail_dial = stub_answers = stub_fail_consent = 0;
+	stub_record = 0;
+	stub_admitted[0] = stub_steps[0] = stub_recording_url[0] = stub_dial_consent[0] = '\0';
+	stub_consent_hook[0] = stub_consent_said[0] = '\0';
 	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com/", 1);
 }
 
@@ -418,6 +482,319 @@ test_webhook_endings_without_durations(void **state)
 	assert_true(c.duration_s >= 25 && c.duration_s <= 27); /* answer to hang-up */
 }
 
+/* ---- recording ---------------------------------------------------------- */
+
+#define DEFAULT_CONSENT "This call may be recorded for quality and training."
+
+/* The recording settings these tests set are gone for the next one. */
+static int
+rec_teardown(void **state)
+{
+	unsetenv("DIALER_RECORD_CALLS");
+	unsetenv("DIALER_RECORDING_CONSENT_TEXT");
+	unsetenv("DIALER_RECORDING_CONSENT_URL");
+	return teardown(state);
+}
+
+static void
+deliver_to(const struct provider *p, const struct provider_event *ev, long long hint,
+    struct provider_reply *r)
+{
+	assert_int_equal(callflow_webhook(p, ev, hint, "raw", 3, r), DL_OK);
+}
+
+/* A call whose operator joined, so its prospect (CAprospect) was dialed. */
+static void
+dialed_call(const struct provider *p, struct call *c)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+
+	new_call("stub", c);
+	event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAop", c, "CAop");
+	snprintf(ev.identity, sizeof(ev.identity), "api");
+	deliver_to(p, &ev, 0, &r);
+	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op", c, "CAop");
+	deliver_to(p, &ev, 0, &r);
+	assert_int_equal(calls_get(c->id, c), DL_OK);
+	assert_int_equal(c->status, CALL_INITIATED);
+}
+
+static void
+answer(const struct provider *p, const struct call *c, const char *key)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+
+	event(&ev, PROVIDER_EV_LEG_STATUS, key, c, "CAprospect");
+	ev.status = CALL_IN_PROGRESS;
+	deliver_to(p, &ev, c->id, &r);
+}
+
+static void
+test_recording_off_by_default(void **state)
+{
+	struct call c;
+	char want[128];
+
+	(void)state;
+	stub_reset();
+	dialed_call(&stub, &c);
+	assert_int_equal(stub_record, 0);
+	assert_string_equal(stub_recording_url, "");
+	assert_string_equal(stub_dial_consent, "");
+	assert_false(c.recorded);
+	answer(&stub, &c, "answer");
+	assert_string_equal(stub_steps, "answered");
+	/* A recording nobody asked for is not kept. */
+	{
+		struct provider_event ev;
+		struct provider_reply r;
+
+		event(&ev, PROVIDER_EV_RECORDING, "rec-unasked", &c, "");
+		snprintf(ev.recording_sid, sizeof(ev.recording_sid), "RE1");
+		deliver(&ev, c.id, &r);
+	}
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.recording_sid, "");
+	snprintf(want, sizeof(want), "SELECT COUNT(*) FROM call_events WHERE call_id = %lld "
+	    "AND event_type = 'rec-unasked'", c.id);
+	assert_int_equal(tu_sql_int(want), 1);
+}
+
+/* Twilio's way: the announcement plays where the prospect is, so they
+ * are "brought in" (a no-op there) right after it was asked for. */
+static void
+test_recording_consent_then_in(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+	char want[160];
+
+	(void)state;
+	stub_reset();
+	setenv("DIALER_RECORD_CALLS", "1", 1);
+	dialed_call(&stub, &c);
+	assert_int_equal(stub_record, 1);
+	assert_true(c.recorded);
+	snprintf(want, sizeof(want), "https://dialer.example.com/api/v1/stub/recording-status?call=%lld",
+	    c.id);
+	assert_string_equal(stub_recording_url, want);
+	assert_string_equal(stub_dial_consent, DEFAULT_CONSENT);
+	answer(&stub, &c, "answer");
+	assert_string_equal(stub_steps, "consent answered");
+	assert_string_equal(stub_consent_said, DEFAULT_CONSENT);
+	snprintf(want, sizeof(want), "https://dialer.example.com/api/v1/stub/consent?call=%lld", c.id);
+	assert_string_equal(stub_consent_hook, want);
+	/* The answer again: nothing more. */
+	answer(&stub, &c, "answer");
+	assert_string_equal(stub_steps, "consent answered");
+	/* The provider fetching the announcement gets it. */
+	event(&ev, PROVIDER_EV_CONSENT_FETCH, "consent-fetch", &c, "CAprospect");
+	deliver(&ev, c.id, &r);
+	assert_memory_equal(r.body, "<Say>" DEFAULT_CONSENT "</Say>", r.len);
+	setenv("DIALER_RECORDING_CONSENT_URL", "https://media.example.com/consent.mp3", 1);
+	deliver(&ev, c.id, &r);
+	assert_memory_equal(r.body, "<Play>https://media.example.com/consent.mp3</Play>", r.len);
+}
+
+/* Telnyx's way: the announcement first, the room when it has played. */
+static void
+test_recording_consent_before_the_room(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	setenv("DIALER_RECORD_CALLS", "1", 1);
+	setenv("DIALER_RECORDING_CONSENT_TEXT", "Recorded & kept <30 days>.", 1);
+	dialed_call(&stub_first, &c);
+	answer(&stub_first, &c, "answer");
+	assert_string_equal(stub_steps, "consent");
+	assert_string_equal(stub_consent_said, "Recorded & kept <30 days>.");
+	/* Someone else's announcement ending, or a hang-up's: not theirs. */
+	event(&ev, PROVIDER_EV_CONSENT_PLAYED, "played-other", &c, "CAother");
+	deliver_to(&stub_first, &ev, c.id, &r);
+	assert_string_equal(stub_steps, "consent");
+	event(&ev, PROVIDER_EV_CONSENT_PLAYED, "played", &c, "CAprospect");
+	deliver_to(&stub_first, &ev, c.id, &r);
+	assert_string_equal(stub_steps, "consent answered");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_IN_PROGRESS);
+	assert_int_equal(stub_ends, 0);
+
+	/* Not played (a missing audio file): hung up, never recorded unheard. */
+	tu_sql_exec("UPDATE calls SET status = 'completed'");
+	stub_reset();
+	dialed_call(&stub_first, &c);
+	answer(&stub_first, &c, "answer-2");
+	event(&ev, PROVIDER_EV_CONSENT_FAILED, "not-played", &c, "CAprospect");
+	deliver_to(&stub_first, &ev, c.id, &r);
+	assert_string_equal(stub_steps, "consent");
+	assert_int_equal(stub_ends, 1);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "consent_failed");
+}
+
+static void
+test_recording_consent_refused(void **state)
+{
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	setenv("DIALER_RECORD_CALLS", "1", 1);
+	dialed_call(&stub, &c);
+	stub_fail_consent = 1;
+	answer(&stub, &c, "answer");
+	assert_string_equal(stub_steps, "consent");
+	assert_int_equal(stub_ends, 1);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "consent_failed");
+
+	/* An audio URL that is not one: nobody is dialed at all. */
+	tu_sql_exec("UPDATE calls SET status = 'completed'");
+	stub_reset();
+	setenv("DIALER_RECORDING_CONSENT_URL", "ftp://media.example.com/consent.mp3", 1);
+	{
+		struct provider_event ev;
+		struct provider_reply r;
+
+		new_call("stub", &c);
+		event(&ev, PROVIDER_EV_OPERATOR_CONNECT, "voice:CAop3", &c, "CAop3");
+		snprintf(ev.identity, sizeof(ev.identity), "api");
+		deliver(&ev, 0, &r);
+		event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "join-op3", &c, "CAop3");
+		deliver(&ev, 0, &r);
+	}
+	assert_int_equal(stub_dials, 0);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_FAILED);
+	assert_string_equal(c.failure_reason, "provider_error");
+}
+
+static void
+recording_event(struct provider_event *ev, const char *key, const struct call *c,
+    const char *sid, const char *conference, long duration)
+{
+	event(ev, PROVIDER_EV_RECORDING, key, c, "");
+	snprintf(ev->conference_name, sizeof(ev->conference_name), "%s", "");
+	snprintf(ev->conference_sid, sizeof(ev->conference_sid), "%s", conference);
+	snprintf(ev->recording_sid, sizeof(ev->recording_sid), "%s", sid);
+	snprintf(ev->recording_url, sizeof(ev->recording_url), "https://api.example.com/%s", sid);
+	ev->duration_s = duration;
+}
+
+static void
+test_recording_kept_once(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+	char sql[160];
+
+	(void)state;
+	stub_reset();
+	setenv("DIALER_RECORD_CALLS", "1", 1);
+	dialed_call(&stub, &c);
+	/* Ready, but its length not said yet. */
+	recording_event(&ev, "rec:RE1:completed", &c, "RE1", "CFroom", -1);
+	deliver(&ev, c.id, &r);
+	assert_string_equal(r.content_type, "");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.recording_sid, "RE1");
+	assert_string_equal(c.recording_url, "https://api.example.com/RE1");
+	assert_int_equal(c.recording_duration_s, -1);
+	/* A later delivery fills the length in; no hint needed: its sid says. */
+	recording_event(&ev, "rec:RE1:again", &c, "RE1", "", 42);
+	ev.recording_url[0] = '\0';
+	deliver(&ev, 0, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.recording_duration_s, 42);
+	assert_string_equal(c.recording_url, "https://api.example.com/RE1");
+	/* A repeat changes nothing, not even the row's time. */
+	tu_sql_exec("UPDATE calls SET updated_at = '2020-01-01T00:00:00Z'");
+	recording_event(&ev, "rec:RE1:completed", &c, "RE1", "CFroom", 42);
+	deliver(&ev, c.id, &r);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM calls WHERE id = %lld AND "
+	    "updated_at = '2020-01-01T00:00:00Z'", c.id);
+	assert_int_equal(tu_sql_int(sql), 1);
+	/* Another room's recording at our URL is not this call's. */
+	recording_event(&ev, "rec:RE2:completed", &c, "RE2", "CFelsewhere", 9);
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.recording_sid, "RE1");
+	/* A new recording of the same room replaces the old one. */
+	recording_event(&ev, "rec:RE3:completed", &c, "RE3", "CFroom", 50);
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_string_equal(c.recording_sid, "RE3");
+	assert_int_equal(c.recording_duration_s, 50);
+	/* Nothing to go by at all: kept as an event, for no call. */
+	recording_event(&ev, "rec:RE9:completed", &c, "RE9", "", 5);
+	deliver(&ev, 0, &r);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL "
+	    "AND event_type = 'rec:RE9:completed'"), 1);
+}
+
+static void
+test_sim_recording(void **state)
+{
+	const struct provider *p;
+	struct provider_error perr;
+	struct call c;
+
+	(void)state;
+	setenv("DIALER_RECORD_CALLS", "1", 1);
+	assert_int_equal(provider_get("sim", &p, NULL, 0), DL_OK);
+	new_call("sim", &c);
+	assert_int_equal(callflow_joined(p, &c, &perr), DL_OK);
+	assert_true(c.recorded);
+	/* Talked through: a recording as long as the talk. */
+	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 seconds')");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_int_equal(strncmp(c.recording_sid, "SIMREC", 6), 0);
+	assert_int_equal(c.recording_duration_s, 30);
+
+	/* Hung up a second or so in: that long. */
+	new_call("sim", &c);
+	assert_int_equal(callflow_joined(p, &c, &perr), DL_OK);
+	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-5 seconds') "
+	    "WHERE status = 'initiated'");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_end(p, &c, &perr), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_int_equal(strncmp(c.recording_sid, "SIMREC", 6), 0);
+	assert_int_equal(c.recording_duration_s, c.duration_s);
+	assert_true(c.duration_s >= 0 && c.duration_s <= 3);
+
+	/* Never answered: no recording. */
+	new_call("sim", &c);
+	assert_int_equal(callflow_joined(p, &c, &perr), DL_OK);
+	assert_int_equal(callflow_end(p, &c, &perr), DL_OK);
+	assert_int_equal(c.status, CALL_CANCELED);
+	assert_string_equal(c.recording_sid, "");
+
+	/* Off: none. */
+	setenv("DIALER_RECORD_CALLS", "0", 1);
+	new_call("sim", &c);
+	assert_int_equal(callflow_joined(p, &c, &perr), DL_OK);
+	assert_false(c.recorded);
+	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 seconds') "
+	    "WHERE status = 'initiated'");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_string_equal(c.recording_sid, "");
+}
+
 static void
 test_hook_url(void **state)
 {
@@ -488,6 +865,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_webhook_dial_failure_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_conference_end_before_dial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_endings_without_durations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recording_off_by_default, setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_recording_consent_then_in, setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_recording_consent_before_the_room, setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_recording_consent_refused, setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_recording_kept_once, setup, rec_teardown),
+		cmocka_unit_test_setup_teardown(test_sim_recording, setup, rec_teardown),
 		cmocka_unit_test_setup_teardown(test_hook_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overdue_calls_are_asked_then_given_up, setup, teardown),
 	};

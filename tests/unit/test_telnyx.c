@@ -1176,6 +1176,323 @@ test_webhook_rejections(void **state)
 	use_public_key(our_pub);
 }
 
+/* ---- recording ------------------------------------------------------------ */
+
+/* A dialed, recorded prospect who answered; their leg. */
+static void
+answered_prospect(char leg[PROVIDER_SID_MAX])
+{
+	struct provider_error perr;
+
+	dial(PROSPECT, 0, 1, leg, &perr, DL_OK);
+	fake_set_state(leg, "answered");
+}
+
+static void
+consent_ref(struct provider_ref *ref, const char *leg)
+{
+	memset(ref, 0, sizeof(*ref));
+	ref->call_id = 42;
+	ref->conference_name = CONF_NAME;
+	ref->call_sid = leg;
+	ref->recorded = 1;
+}
+
+static void
+test_consent_speak_or_play(void **state)
+{
+	struct provider_consent consent = { "Recorded & kept.", NULL, NULL };
+	struct provider_error perr;
+	struct provider_ref ref;
+	char leg[PROVIDER_SID_MAX], path[256], b64[16];
+	const cJSON *body;
+	cJSON *all;
+
+	(void)state;
+	answered_prospect(leg);
+	consent_ref(&ref, leg);
+	assert_int_equal(provider_telnyx.consent(&ref, &consent, &perr), DL_OK);
+	snprintf(path, sizeof(path), "/calls/%s/actions/speak", leg);
+	assert_int_equal(fake_count("POST", path, &all, &body), 1);
+	assert_str_field(body, "payload", "Recorded & kept.");
+	assert_str_field(body, "payload_type", "text");
+	assert_str_field(body, "voice", "female");
+	assert_str_field(body, "language", "en-US");
+	assert_str_field(body, "command_id", "consent-42");
+	assert_int_equal(secure_b64("42", 2, b64, sizeof(b64)), DL_OK);
+	assert_str_field(body, "client_state", b64);
+	cJSON_Delete(all);
+	/* The audio instead: played, its type said when it is a WAV. */
+	consent.url = "https://media.example.com/consent.WAV?v=2";
+	assert_int_equal(provider_telnyx.consent(&ref, &consent, &perr), DL_OK);
+	snprintf(path, sizeof(path), "/calls/%s/actions/playback_start", leg);
+	assert_int_equal(fake_count("POST", path, &all, &body), 1);
+	assert_str_field(body, "audio_url", "https://media.example.com/consent.WAV?v=2");
+	assert_str_field(body, "audio_type", "wav");
+	assert_null(cJSON_GetObjectItemCaseSensitive(body, "payload"));
+	cJSON_Delete(all);
+	consent.url = "https://media.example.com/consent.mp3?as=.wav";
+	assert_int_equal(provider_telnyx.consent(&ref, &consent, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", path, &all, &body), 2);
+	assert_null(cJSON_GetObjectItemCaseSensitive(body, "audio_type"));
+	cJSON_Delete(all);
+	/* A leg that has not answered cannot hear it: Telnyx's refusal. */
+	dial(PROSPECT, 0, 1, leg, &perr, DL_OK);
+	consent_ref(&ref, leg);
+	assert_int_equal(provider_telnyx.consent(&ref, &consent, &perr), DL_ERR_INVALID);
+	assert_string_equal(perr.code, "90034");
+	ref.call_sid = "not an id";
+	assert_int_equal(provider_telnyx.consent(&ref, &consent, &perr), DL_ERR_INVALID);
+	/* Nothing announced at all: Telnyx has no document to ask for. */
+	{
+		struct provider_reply r;
+
+		assert_int_equal(provider_telnyx.announce(&consent, &r), DL_ERR_UNSUPPORTED);
+	}
+}
+
+struct got {
+	char type[64];
+	long long length;
+	unsigned char *bytes;
+	size_t len;
+	int begins;
+};
+
+static enum dl_err
+got_begin(void *arg, const char *type, long long length)
+{
+	struct got *g = arg;
+
+	g->begins++;
+	snprintf(g->type, sizeof(g->type), "%s", type);
+	g->length = length;
+	return DL_OK;
+}
+
+static int
+got_write(void *arg, const char *p, size_t n)
+{
+	struct got *g = arg;
+	unsigned char *b = realloc(g->bytes, g->len + n);
+
+	assert_non_null(b);
+	g->bytes = b;
+	memcpy(g->bytes + g->len, p, n);
+	g->len += n;
+	return 0;
+}
+
+static enum dl_err
+fetch(const char *leg, const char *sid, long long max, struct got *g)
+{
+	struct provider_recording rec = { sid, "", 9 };
+	struct provider_sink sink = { got_begin, got_write, g, max };
+	struct provider_error perr;
+	struct provider_ref ref;
+
+	consent_ref(&ref, leg);
+	memset(&perr, 0, sizeof(perr));
+	memset(g, 0, sizeof(*g));
+	return provider_telnyx.fetch_recording(&ref, &rec, &sink, &perr);
+}
+
+static void
+test_fetch_recording(void **state)
+{
+	static const unsigned char media[] = "ID3\x04\x00 a recording of the call";
+	char leg[PROVIDER_SID_MAX], req[256], b64[128], id[64], legid[64];
+	const cJSON *q, *dl, *h, *f;
+	cJSON *j, *all;
+	struct got g;
+
+	(void)state;
+	answered_prospect(leg);
+	assert_int_equal(secure_b64(media, sizeof(media) - 1, b64, sizeof(b64)), DL_OK);
+	snprintf(req, sizeof(req), "{\"call_control_id\":\"%s\",\"media_b64\":\"%s\"}", leg, b64);
+	j = ctl("/_fake/recordings", req);
+	snprintf(id, sizeof(id), "%s", cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring);
+	snprintf(legid, sizeof(legid), "%s",
+	    cJSON_GetObjectItemCaseSensitive(j, "call_leg_id")->valuestring);
+	cJSON_Delete(j);
+	/* Found by the leg call.recording.saved names, or by its own id. */
+	assert_int_equal(fetch(leg, legid, 1 << 20, &g), DL_OK);
+	assert_string_equal(g.type, "audio/mpeg");
+	assert_int_equal(g.length, (long long)sizeof(media) - 1);
+	assert_int_equal(g.len, sizeof(media) - 1);
+	assert_memory_equal(g.bytes, media, g.len);
+	free(g.bytes);
+	assert_int_equal(fetch(leg, id, 1 << 20, &g), DL_OK);
+	assert_int_equal(g.len, sizeof(media) - 1);
+	free(g.bytes);
+	/* Listed with our key, by the prospect's leg... */
+	assert_int_equal(fakectl_count(fake_root, "GET", "/v2/recordings", &all, &q), 2);
+	h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(q, "headers"),
+	    "Authorization");
+	assert_string_equal(h->valuestring, "Bearer " API_KEY);
+	f = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(q, "query"),
+	    "filter[call_control_id]");
+	assert_true(cJSON_IsArray(f));
+	assert_string_equal(cJSON_GetArrayItem(f, 0)->valuestring, leg);
+	cJSON_Delete(all);
+	/* ... and downloaded from the presigned URL without it. */
+	j = ctl("/_fake/state", NULL);
+	dl = cJSON_GetObjectItemCaseSensitive(j, "downloads");
+	assert_int_equal(cJSON_GetArraySize(dl), 2);
+	cJSON_ArrayForEach(q, dl) {
+		assert_int_equal((int)cJSON_GetObjectItemCaseSensitive(q, "status")->valuedouble, 200);
+		assert_null(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(q,
+		    "headers"), "Authorization"));
+	}
+	cJSON_Delete(j);
+	/* Another recording, too large, not an id. */
+	assert_int_equal(fetch(leg, "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0", 1 << 20, &g),
+	    DL_ERR_NOTFOUND);
+	assert_int_equal(fetch(leg, id, 4, &g), DL_ERR_TOOBIG);
+	assert_int_equal(g.begins, 0);
+	assert_int_equal(fetch(leg, "../x?y", 1 << 20, &g), DL_ERR_NOTFOUND);
+	/* Storage labels a recording as mere bytes: its listed format says
+	 * what it is. Anything else it says is passed on for the caller. */
+	snprintf(req, sizeof(req), "{\"call_control_id\":\"%s\",\"format\":\"wav\","
+	    "\"content_type\":\"binary/octet-stream\"}", leg);
+	j = ctl("/_fake/recordings", req);
+	snprintf(id, sizeof(id), "%s", cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring);
+	cJSON_Delete(j);
+	assert_int_equal(fetch(leg, id, 1 << 20, &g), DL_OK);
+	assert_string_equal(g.type, "audio/wav");
+	free(g.bytes);
+	snprintf(req, sizeof(req), "{\"call_control_id\":\"%s\",\"content_type\":\"text/html\"}",
+	    leg);
+	j = ctl("/_fake/recordings", req);
+	snprintf(id, sizeof(id), "%s", cJSON_GetObjectItemCaseSensitive(j, "id")->valuestring);
+	cJSON_Delete(j);
+	assert_int_equal(fetch(leg, id, 1 << 20, &g), DL_OK);
+	assert_string_equal(g.type, "text/html");
+	free(g.bytes);
+	/* The list fails: Telnyx's error, nothing streamed. */
+	fake_fault("GET", "/recordings$", 1, "status", 401, 0);
+	assert_int_equal(fetch(leg, id, 1 << 20, &g), DL_ERR_INVALID);
+	assert_int_equal(g.begins, 0);
+}
+
+static void
+test_webhook_consent_and_recording(void **state)
+{
+	static const struct {
+		const char *type, *status;
+		enum provider_event_type want;
+	} ends[] = {
+		{ "call.speak.ended", "completed", PROVIDER_EV_CONSENT_PLAYED },
+		{ "call.speak.ended", "call_hangup", PROVIDER_EV_IGNORED },
+		{ "call.speak.ended", "cancelled_amd", PROVIDER_EV_CONSENT_FAILED },
+		{ "call.playback.ended", "completed", PROVIDER_EV_CONSENT_PLAYED },
+		{ "call.playback.ended", "file_not_found", PROVIDER_EV_CONSENT_FAILED },
+		{ "call.playback.ended", NULL, PROVIDER_EV_CONSENT_PLAYED },
+		{ "call.speak.started", "completed", PROVIDER_EV_IGNORED },
+	};
+	struct provider_event ev, again;
+	char body[2048], payload[1024], ts[24], sig[96];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		if (ends[i].status != NULL)
+			snprintf(payload, sizeof(payload), "{\"call_control_id\":\"v3:prospect\","
+			    "\"status\":\"%s\"}", ends[i].status);
+		else
+			snprintf(payload, sizeof(payload), "{\"call_control_id\":\"v3:prospect\"}");
+		event_body(body, sizeof(body), ends[i].type, "s1", payload);
+		assert_int_equal(deliver("call-status", body, &ev), DL_OK);
+		assert_int_equal(ev.type, ends[i].want);
+		if (ends[i].want != PROVIDER_EV_IGNORED || strcmp(ends[i].type, "call.speak.ended") == 0)
+			assert_string_equal(ev.call_sid, "v3:prospect");
+	}
+	event_body(body, sizeof(body), "call.speak.ended", "s2", "{\"status\":\"completed\"}");
+	assert_int_equal(deliver("call-status", body, &ev), DL_ERR_INVALID);
+
+	/* call.recording.saved as the spec has it: no recording id, so the
+	 * recorded leg names it; the length from its two times. */
+	event_body(body, sizeof(body), "call.recording.saved", "r1",
+	    "{\"call_control_id\":\"v3:prospect\",\"call_leg_id\":"
+	    "\"428c31b6-7af4-4bcb-b7f5-5013ef9657c1\",\"channels\":\"single\","
+	    "\"recording_started_at\":\"2026-11-24T15:00:00.250000Z\","
+	    "\"recording_ended_at\":\"2026-11-24T15:01:07.900000Z\","
+	    "\"recording_urls\":{\"mp3\":\"https://s3.example.com/r.mp3?X-Amz-Expires=600\","
+	    "\"wav\":null},\"public_recording_urls\":{\"mp3\":null,\"wav\":null}}");
+	assert_int_equal(deliver("call-status", body, &ev), DL_OK);
+	assert_int_equal(ev.type, PROVIDER_EV_RECORDING);
+	assert_string_equal(ev.recording_sid, "428c31b6-7af4-4bcb-b7f5-5013ef9657c1");
+	assert_string_equal(ev.recording_url, "https://s3.example.com/r.mp3?X-Amz-Expires=600");
+	assert_string_equal(ev.call_sid, "v3:prospect");
+	assert_int_equal(ev.duration_s, 67);
+	assert_string_equal(ev.key, "telnyx:r1");
+	/* The same delivery again is the same event. */
+	assert_int_equal(deliver("call-status", body, &again), DL_OK);
+	assert_string_equal(again.key, ev.key);
+	assert_string_equal(again.recording_sid, ev.recording_sid);
+	/* With a recording id, that one; without times, no length; a WAV only. */
+	event_body(body, sizeof(body), "call.recording.saved", "r2",
+	    "{\"call_control_id\":\"v3:prospect\",\"recording_id\":\"rec-1\","
+	    "\"call_leg_id\":\"leg-1\",\"recording_urls\":{\"wav\":\"https://s3.example.com/r.wav\"}}");
+	assert_int_equal(deliver("call-status", body, &ev), DL_OK);
+	assert_string_equal(ev.recording_sid, "rec-1");
+	assert_string_equal(ev.recording_url, "https://s3.example.com/r.wav");
+	assert_int_equal(ev.duration_s, -1);
+	/* Times backwards, or not times: no length either. */
+	event_body(body, sizeof(body), "call.recording.saved", "r3",
+	    "{\"call_leg_id\":\"leg-1\",\"recording_started_at\":\"2026-11-24T15:01:00Z\","
+	    "\"recording_ended_at\":\"2026-11-24T15:00:00Z\"}");
+	assert_int_equal(deliver("call-status", body, &ev), DL_OK);
+	assert_int_equal(ev.duration_s, -1);
+	assert_string_equal(ev.recording_url, "");
+	/* Nothing that names it: malformed. */
+	event_body(body, sizeof(body), "call.recording.saved", "r4",
+	    "{\"call_control_id\":\"v3:prospect\",\"recording_urls\":{}}");
+	assert_int_equal(deliver("call-status", body, &ev), DL_ERR_INVALID);
+	/* Forged: signed with another key. */
+	event_body(body, sizeof(body), "call.recording.saved", "r5",
+	    "{\"call_leg_id\":\"leg-1\"}");
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	sign(other_key, ts, body, sig, sizeof(sig));
+	assert_int_equal(deliver_raw("call-status", "application/json", body, sig, ts, 0, &ev),
+	    DL_ERR_AUTH);
+}
+
+/* call.recording.saved as the fake builds it, signed by the fake. */
+static void
+test_webhook_fake_recording_saved(void **state)
+{
+	struct provider_event ev;
+	char leg[PROVIDER_SID_MAX], req[512], ts[24];
+	const cJSON *sent, *sig, *t;
+	cJSON *res, *rec;
+
+	(void)state;
+	use_public_key(fake_pub);
+	answered_prospect(leg);
+	snprintf(req, sizeof(req), "{\"call_control_id\":\"%s\",\"duration_s\":12}", leg);
+	rec = ctl("/_fake/recordings", req);
+	snprintf(req, sizeof(req), "{\"url\":\"http://127.0.0.1:9/x\",\"timeout\":2,"
+	    "\"build\":{\"event_type\":\"call.recording.saved\",\"call_control_id\":\"%s\"}}", leg);
+	res = ctl("/_fake/callback", req);
+	sent = cJSON_GetObjectItemCaseSensitive(res, "sent");
+	sig = cJSON_GetObjectItemCaseSensitive(res, "signature");
+	t = cJSON_GetObjectItemCaseSensitive(res, "timestamp");
+	assert_true(cJSON_IsString(sent) && cJSON_IsString(sig) && cJSON_IsNumber(t));
+	snprintf(ts, sizeof(ts), "%.0f", t->valuedouble);
+	assert_int_equal(deliver_raw("call-status", "application/json", sent->valuestring,
+	    sig->valuestring, ts, 0, &ev), DL_OK);
+	assert_int_equal(ev.type, PROVIDER_EV_RECORDING);
+	assert_string_equal(ev.recording_sid,
+	    cJSON_GetObjectItemCaseSensitive(rec, "call_leg_id")->valuestring);
+	assert_string_equal(ev.call_sid, leg);
+	assert_true(ev.duration_s >= 11 && ev.duration_s <= 12);
+	assert_non_null(strstr(ev.recording_url, "/_media/"));
+	cJSON_Delete(res);
+	cJSON_Delete(rec);
+	use_public_key(our_pub);
+}
+
 int
 main(void)
 {
@@ -1198,6 +1515,10 @@ main(void)
 		cmocka_unit_test(test_webhook_conference_events),
 		cmocka_unit_test_setup(test_webhook_fake_signed, each_setup),
 		cmocka_unit_test(test_webhook_rejections),
+		cmocka_unit_test_setup(test_consent_speak_or_play, each_setup),
+		cmocka_unit_test_setup(test_fetch_recording, each_setup),
+		cmocka_unit_test(test_webhook_consent_and_recording),
+		cmocka_unit_test_setup(test_webhook_fake_recording_saved, each_setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

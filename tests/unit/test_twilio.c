@@ -26,7 +26,10 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "form.h"
 #include "provider.h"
+#include "secure.h"
+#include "twiliosig.h"
 #include "fakectl.h"
 #include "testutil.h"
 
@@ -422,6 +425,410 @@ test_connection_reused(void **state)
 	cJSON_Delete(stats);
 }
 
+/* ---- recording ------------------------------------------------------------ */
+
+#define REC_URL "https://dialer.example.com/api/v1/twilio/recording-status?call=42"
+#define CONSENT_HOOK "https://dialer.example.com/api/v1/twilio/consent?call=42"
+
+static int
+has_param(const cJSON *req, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "params"),
+	    name) != NULL;
+}
+
+static void
+test_dial_records_the_room(void **state)
+{
+	static const char *const rec_params[] = { "ConferenceRecord",
+		"ConferenceRecordingStatusCallback", "ConferenceRecordingStatusCallbackMethod",
+		"ConferenceRecordingStatusCallbackEvent", "Record" };
+	struct provider_consent consent = { "Recorded.", NULL, CONSENT_HOOK };
+	struct provider_dial d;
+	struct provider_error perr;
+	char leg[PROVIDER_SID_MAX];
+	const cJSON *req;
+	struct conf c;
+	cJSON *all;
+	size_t i;
+
+	(void)state;
+	fake_conference(&c);
+	memset(&d, 0, sizeof(d));
+	d.ref.conference_sid = c.sid;
+	d.to = PROSPECT;
+	d.record = 1;
+	d.recording_url = REC_URL;
+	d.consent = &consent;
+	assert_int_equal(provider_twilio.dial(&d, leg, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", "/Participants.json", &all, &req), 1);
+	assert_param(req, "ConferenceRecord", "record-from-start");
+	assert_param(req, "ConferenceRecordingStatusCallback", REC_URL);
+	assert_param(req, "ConferenceRecordingStatusCallbackMethod", "POST");
+	assert_param(req, "ConferenceRecordingStatusCallbackEvent", "completed");
+	assert_false(has_param(req, "Record"));
+	cJSON_Delete(all);
+	/* Off: not a word of it. */
+	fake_reset();
+	fake_conference(&c);
+	d.ref.conference_sid = c.sid;
+	d.record = 0;
+	assert_int_equal(provider_twilio.dial(&d, leg, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", "/Participants.json", &all, &req), 1);
+	for (i = 0; i < sizeof(rec_params) / sizeof(rec_params[0]); i++)
+		assert_false(has_param(req, rec_params[i]));
+	cJSON_Delete(all);
+}
+
+/* The seed's order: the call is recorded, and its TwiML says the consent
+ * before the room. */
+static void
+test_dial_first_says_consent_in_twiml(void **state)
+{
+	struct provider_consent consent = { "Recorded & kept <30 days>.", NULL, NULL };
+	struct provider_dial d;
+	struct provider_error perr;
+	char leg[PROVIDER_SID_MAX];
+	const cJSON *req, *twiml;
+	cJSON *all;
+
+	(void)state;
+	memset(&d, 0, sizeof(d));
+	d.ref.conference_name = "cd-seed0123";
+	d.to = PROSPECT;
+	d.prospect_first = 1;
+	d.record = 1;
+	d.recording_url = REC_URL;
+	d.consent = &consent;
+	assert_int_equal(provider_twilio.dial(&d, leg, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", "/Calls.json", &all, &req), 1);
+	assert_param(req, "Record", "true");
+	assert_param(req, "RecordingStatusCallback", REC_URL);
+	assert_param(req, "RecordingStatusCallbackEvent", "completed");
+	assert_false(has_param(req, "ConferenceRecord"));
+	twiml = cJSON_GetArrayItem(param(req, "Twiml"), 0);
+	assert_non_null(strstr(twiml->valuestring, "<Response><Say>Recorded &amp; kept "
+	    "&lt;30 days&gt;.</Say><Dial><Conference"));
+	cJSON_Delete(all);
+	fake_reset();
+	consent.url = "https://media.example.com/consent.mp3?a=1&b=2";
+	assert_int_equal(provider_twilio.dial(&d, leg, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", "/Calls.json", &all, &req), 1);
+	twiml = cJSON_GetArrayItem(param(req, "Twiml"), 0);
+	assert_non_null(strstr(twiml->valuestring, "<Response><Play>https://media.example.com/"
+	    "consent.mp3?a=1&amp;b=2</Play><Dial>"));
+	cJSON_Delete(all);
+	/* Unrecorded: no words before the room. */
+	fake_reset();
+	d.record = 0;
+	assert_int_equal(provider_twilio.dial(&d, leg, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", "/Calls.json", &all, &req), 1);
+	twiml = cJSON_GetArrayItem(param(req, "Twiml"), 0);
+	assert_non_null(strstr(twiml->valuestring, "<Response><Dial>"));
+	assert_false(has_param(req, "Record"));
+	cJSON_Delete(all);
+}
+
+static void
+test_consent_is_an_announcement(void **state)
+{
+	struct provider_consent consent = { "Recorded.", NULL, CONSENT_HOOK };
+	struct provider_ref ref;
+	struct provider_error perr;
+	char leg[PROVIDER_SID_MAX], path[256];
+	const cJSON *req;
+	struct conf c;
+	cJSON *all;
+
+	(void)state;
+	fake_conference(&c);
+	dial_into(&c, leg);
+	memset(&ref, 0, sizeof(ref));
+	ref.conference_sid = c.sid;
+	ref.operator_call_sid = c.op;
+	ref.call_sid = leg;
+	ref.recorded = 1;
+	assert_int_equal(provider_twilio.consent(&ref, &consent, &perr), DL_OK);
+	snprintf(path, sizeof(path), "/Conferences/%s/Participants/%s.json", c.sid, leg);
+	assert_int_equal(fake_count("POST", path, &all, &req), 1);
+	assert_param(req, "AnnounceUrl", CONSENT_HOOK);
+	assert_param(req, "AnnounceMethod", "POST");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(req, "params")), 2);
+	cJSON_Delete(all);
+	/* A 5xx is tried again (at worst it is said twice). */
+	fake_fault("POST", "/Participants/CA[0-9a-f]+\\.json$", 1, "status", 503);
+	assert_int_equal(provider_twilio.consent(&ref, &consent, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", path, &all, NULL), 3);
+	cJSON_Delete(all);
+	/* No hook to point Twilio at: a setting is missing. */
+	consent.hook_url = NULL;
+	assert_int_equal(provider_twilio.consent(&ref, &consent, &perr), DL_ERR_CONFIG);
+	/* The seed's order: its TwiML said it; nothing to send. */
+	consent.hook_url = CONSENT_HOOK;
+	ref.operator_call_sid = NULL;
+	assert_int_equal(provider_twilio.consent(&ref, &consent, &perr), DL_OK);
+	assert_int_equal(fake_count("POST", path, &all, NULL), 3);
+	cJSON_Delete(all);
+}
+
+static void
+test_announce_twiml(void **state)
+{
+	struct provider_consent consent = { "Calls are recorded & \"kept\" <30 days>.", NULL, NULL };
+	struct provider_reply r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(provider_twilio.announce(&consent, &r), DL_OK);
+	assert_string_equal(r.content_type, "text/xml; charset=utf-8");
+	assert_int_equal(r.len, strlen(r.body));
+	assert_string_equal(r.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+	    "<Say>Calls are recorded &amp; &quot;kept&quot; &lt;30 days&gt;.</Say></Response>");
+	consent.url = "https://media.example.com/c.wav?x=<1>";
+	assert_int_equal(provider_twilio.announce(&consent, &r), DL_OK);
+	assert_string_equal(r.body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>"
+	    "<Play>https://media.example.com/c.wav?x=&lt;1&gt;</Play></Response>");
+	/* A control character cannot be in XML at all. */
+	consent.url = NULL;
+	consent.text = "bell\a";
+	assert_int_equal(provider_twilio.announce(&consent, &r), DL_ERR_INVALID);
+}
+
+/* What a sink was given. */
+struct got {
+	char type[64];
+	long long length;
+	unsigned char *bytes;
+	size_t len;
+	int begins;
+	enum dl_err refuse;
+};
+
+static enum dl_err
+got_begin(void *arg, const char *type, long long length)
+{
+	struct got *g = arg;
+
+	g->begins++;
+	snprintf(g->type, sizeof(g->type), "%s", type);
+	g->length = length;
+	return g->refuse;
+}
+
+static int
+got_write(void *arg, const char *p, size_t n)
+{
+	struct got *g = arg;
+	unsigned char *b = realloc(g->bytes, g->len + n);
+
+	assert_non_null(b);
+	g->bytes = b;
+	memcpy(g->bytes + g->len, p, n);
+	g->len += n;
+	return 0;
+}
+
+/* A recording at the fake; its SID, and its bytes into media (*medialen). */
+static void
+fake_recording(char sid[PROVIDER_SID_MAX], unsigned char *media, size_t mediasz,
+    size_t *medialen)
+{
+	cJSON *j = ctl("/_fake/recordings", "{\"duration\":9}");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sid");
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "media_b64");
+
+	assert_true(cJSON_IsString(s) && cJSON_IsString(m));
+	memcpy(sid, s->valuestring, strlen(s->valuestring) + 1);
+	assert_int_equal(secure_b64_decode(m->valuestring, media, mediasz, medialen), DL_OK);
+	cJSON_Delete(j);
+}
+
+static enum dl_err
+fetch(const char *sid, long long max, struct got *g, struct provider_error *perr)
+{
+	struct provider_recording rec = { sid, "", 9 };
+	struct provider_sink sink = { got_begin, got_write, g, max };
+	struct provider_ref ref;
+
+	memset(&ref, 0, sizeof(ref));
+	memset(perr, 0, sizeof(*perr));
+	return provider_twilio.fetch_recording(&ref, &rec, &sink, perr);
+}
+
+static void
+test_fetch_recording(void **state)
+{
+	unsigned char media[512];
+	char sid[PROVIDER_SID_MAX], path[256], want[128];
+	struct provider_error perr;
+	const cJSON *req, *auth;
+	size_t medialen;
+	struct got g;
+	cJSON *all;
+
+	(void)state;
+	fake_recording(sid, media, sizeof(media), &medialen);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(fetch(sid, 1 << 20, &g, &perr), DL_OK);
+	assert_int_equal(g.begins, 1);
+	assert_string_equal(g.type, "audio/mpeg");
+	assert_int_equal(g.length, (long long)medialen);
+	assert_int_equal(g.len, medialen);
+	assert_memory_equal(g.bytes, media, medialen);
+	free(g.bytes);
+	/* The Recording resource's MP3, with the account's credentials. */
+	snprintf(path, sizeof(path), "/2010-04-01/Accounts/" FAKE_AC "/Recordings/%s.mp3", sid);
+	assert_int_equal(fake_count("GET", path, &all, &req), 1);
+	auth = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req, "headers"),
+	    "Authorization");
+	assert_true(cJSON_IsString(auth));
+	assert_int_equal(strncmp(auth->valuestring, "Basic ", 6), 0);
+	cJSON_Delete(all);
+	/* A 503 first: tried again before anything reached the sink. */
+	snprintf(want, sizeof(want), "/Recordings/%s\\.mp3$", sid);
+	fake_fault("GET", want, 1, "status", 503);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(fetch(sid, 1 << 20, &g, &perr), DL_OK);
+	assert_int_equal(g.begins, 1);
+	assert_int_equal(g.len, medialen);
+	free(g.bytes);
+	/* Larger than the caller takes: refused before a byte. */
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(fetch(sid, (long long)medialen - 1, &g, &perr), DL_ERR_TOOBIG);
+	assert_int_equal(g.begins, 0);
+	/* The caller refuses it (not audio, say): that is the answer. */
+	g.refuse = DL_ERR_UNSUPPORTED;
+	assert_int_equal(fetch(sid, 1 << 20, &g, &perr), DL_ERR_UNSUPPORTED);
+	assert_int_equal(g.begins, 1);
+	assert_int_equal(g.len, 0);
+	/* Gone at Twilio, or not a Recording SID at all. */
+	g.refuse = DL_OK;
+	g.begins = 0;
+	assert_int_equal(fetch("RE00000000000000000000000000000000", 1 << 20, &g, &perr),
+	    DL_ERR_NOTFOUND);
+	assert_int_equal(perr.http_status, 404);
+	assert_int_equal(fetch("CA00000000000000000000000000000000", 1 << 20, &g, &perr),
+	    DL_ERR_NOTFOUND);
+	assert_int_equal(fetch("RE../../Calls", 1 << 20, &g, &perr), DL_ERR_NOTFOUND);
+	assert_int_equal(g.begins, 0);
+}
+
+/* ---- the recording and consent webhooks ---------------------------------- */
+
+#define HOOK_BASE "https://dialer.example.com/api/v1/twilio/"
+#define REC_SID "RE0123456789abcdef0123456789abcdef"
+#define CONF_SID "CF0123456789abcdef0123456789abcdef"
+
+static char hook_sig[TWILIOSIG_LEN];
+
+static const char *
+hook_header(void *arg, const char *name)
+{
+	(void)arg;
+	return strcmp(name, "X-Twilio-Signature") == 0 && hook_sig[0] ? hook_sig : NULL;
+}
+
+/* Deliver a form body to HOOK_BASE + kind_query, signed with `token`. */
+static enum dl_err
+hook(const char *kind, const char *query, const char *body, const char *token,
+    struct provider_event *ev)
+{
+	struct provider_webhook in;
+	struct form *f;
+	char url[256];
+
+	snprintf(url, sizeof(url), HOOK_BASE "%s%s", kind, query);
+	assert_int_equal(form_parse(body, strlen(body), &f), DL_OK);
+	assert_int_equal(twiliosig_compute(token, url, f, hook_sig, sizeof(hook_sig)), DL_OK);
+	form_free(f);
+	memset(&in, 0, sizeof(in));
+	in.kind = kind;
+	in.url = url;
+	in.header = hook_header;
+	in.media_type = "application/x-www-form-urlencoded";
+	in.body = body;
+	in.bodylen = strlen(body);
+	return provider_twilio.webhook(&in, ev);
+}
+
+static void
+test_recording_status_webhook(void **state)
+{
+	const char *good = "AccountSid=" FAKE_AC "&ConferenceSid=" CONF_SID "&RecordingSid=" REC_SID
+	    "&RecordingUrl=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2F" FAKE_AC
+	    "%2FRecordings%2F" REC_SID "&RecordingStatus=completed&RecordingDuration=37"
+	    "&RecordingChannels=1&RecordingSource=StartConferenceRecordingAPI&ErrorCode=0";
+	struct provider_event ev, again;
+	char body[1024];
+
+	(void)state;
+	assert_int_equal(hook("recording-status", "?call=42", good, FAKE_TOKEN, &ev), DL_OK);
+	assert_int_equal(ev.type, PROVIDER_EV_RECORDING);
+	assert_string_equal(ev.recording_sid, REC_SID);
+	assert_string_equal(ev.recording_url, "https://api.twilio.com/2010-04-01/Accounts/" FAKE_AC
+	    "/Recordings/" REC_SID);
+	assert_int_equal(ev.duration_s, 37);
+	assert_string_equal(ev.conference_sid, CONF_SID);
+	assert_string_equal(ev.call_sid, "");
+	assert_string_equal(ev.name, "recording-completed");
+	/* Delivered again: the same event. */
+	assert_int_equal(hook("recording-status", "?call=42", good, FAKE_TOKEN, &again), DL_OK);
+	assert_string_equal(again.key, ev.key);
+	/* Other states are only kept; a call's recording names its leg. */
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=in-progress&CallSid=CA0123456789abcdef0123456789abcdef", FAKE_TOKEN,
+	    &ev), DL_OK);
+	assert_int_equal(ev.type, PROVIDER_EV_IGNORED);
+	assert_string_equal(ev.call_sid, "CA0123456789abcdef0123456789abcdef");
+	assert_string_not_equal(ev.key, again.key);
+	assert_int_equal(ev.duration_s, -1);
+	/* Forged: another token, another URL, another account. */
+	assert_int_equal(hook("recording-status", "?call=42", good, "not-our-token", &ev),
+	    DL_ERR_AUTH);
+	snprintf(body, sizeof(body), "%s", good);
+	memcpy(strstr(body, FAKE_AC), "AC99", 4);
+	assert_int_equal(hook("recording-status", "?call=42", body, FAKE_TOKEN, &ev), DL_ERR_AUTH);
+	/* Malformed, though signed. */
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC
+	    "&RecordingStatus=completed", FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC
+	    "&RecordingSid=CA0123456789abcdef0123456789abcdef&RecordingStatus=completed",
+	    FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID,
+	    FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=completed&RecordingDuration=7s", FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=completed&RecordingDuration=-7", FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=completed&RecordingUrl=ftp%3A%2F%2Fx", FAKE_TOKEN, &ev),
+	    DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=completed&ConferenceSid=XX1", FAKE_TOKEN, &ev), DL_ERR_INVALID);
+	assert_int_equal(hook("recording-status", "", "AccountSid=" FAKE_AC "&RecordingSid=" REC_SID
+	    "&RecordingStatus=Completed%3Cx%3E", FAKE_TOKEN, &ev), DL_ERR_INVALID);
+}
+
+static void
+test_consent_webhook(void **state)
+{
+	const char *body = "AccountSid=" FAKE_AC "&ConferenceSid=" CONF_SID
+	    "&CallSid=CA0123456789abcdef0123456789abcdef&ApiVersion=2010-04-01";
+	struct provider_event ev, other;
+
+	(void)state;
+	assert_int_equal(hook("consent", "?call=42", body, FAKE_TOKEN, &ev), DL_OK);
+	assert_int_equal(ev.type, PROVIDER_EV_CONSENT_FETCH);
+	assert_string_equal(ev.name, "consent");
+	assert_int_equal(hook("consent", "?call=43", body, FAKE_TOKEN, &other), DL_OK);
+	assert_string_not_equal(ev.key, other.key); /* another call's fetch */
+	assert_int_equal(hook("consent", "?call=42", "AccountSid=" FAKE_AC, FAKE_TOKEN, &ev), DL_OK);
+	assert_int_equal(hook("consent", "?call=42", body, "not-our-token", &ev), DL_ERR_AUTH);
+	assert_int_equal(hook("consent", "", "AccountSid=" FAKE_AC "&CallSid=XX", FAKE_TOKEN, &ev),
+	    DL_ERR_INVALID);
+	assert_int_equal(hook("transcription-status", "", body, FAKE_TOKEN, &ev), DL_ERR_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -434,6 +841,13 @@ main(void)
 		cmocka_unit_test_setup(test_mute_gives_up_after_three, each_setup),
 		cmocka_unit_test_setup(test_end_cancels_leg_before_conference, each_setup),
 		cmocka_unit_test_setup(test_connection_reused, each_setup),
+		cmocka_unit_test_setup(test_dial_records_the_room, each_setup),
+		cmocka_unit_test_setup(test_dial_first_says_consent_in_twiml, each_setup),
+		cmocka_unit_test_setup(test_consent_is_an_announcement, each_setup),
+		cmocka_unit_test(test_announce_twiml),
+		cmocka_unit_test_setup(test_fetch_recording, each_setup),
+		cmocka_unit_test(test_recording_status_webhook),
+		cmocka_unit_test(test_consent_webhook),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -182,7 +182,7 @@ test_refused(void **state)
 	    "&CallSid=" OP "&CallStatus=busy", &ev), DL_ERR_AUTH);
 	assert_int_equal(deliver_as("call-status", body, NULL, TOKEN, "application/json", &ev),
 	    DL_ERR_UNSUPPORTED);
-	assert_int_equal(deliver("recording-status", body, &ev), DL_ERR_NOTFOUND);
+	assert_int_equal(deliver("transcription-status", body, &ev), DL_ERR_NOTFOUND);
 	signature[0] = '\0'; /* no header at all */
 	{
 		struct provider_webhook in = { "call-status", URL "call-status", header, NULL,
