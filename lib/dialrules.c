@@ -55,9 +55,9 @@ dialrules_check(long long contact_id, const char *to, long long now,
 		display(out->to, shown, sizeof(shown));
 		out->refusal = DIALRULES_DO_NOT_CALL;
 		snprintf(out->message, sizeof(out->message),
-		    "%s is on the do-not-call list%s%s%s (added %.10s).", shown,
+		    "%s is on the do-not-call list since %.10s%s%s%s.", shown, out->dnc.added_at,
 		    out->dnc.reason[0] ? " (reason: " : "", out->dnc.reason[0] ? out->dnc.reason : "",
-		    out->dnc.reason[0] ? ")" : "", out->dnc.added_at);
+		    out->dnc.reason[0] ? ")" : "");
 		return DL_OK;
 	}
 	if ((err = callhours_check(zone[0] ? zone : NULL, out->to, now, &out->hours)) != DL_OK)
