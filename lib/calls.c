@@ -442,24 +442,31 @@ static const char sql_find_conference[] =
     "SELECT id FROM calls WHERE conference_name = ?1 "
     "UNION ALL SELECT id FROM calls WHERE conference_sid = ?1 LIMIT 1";
 
-enum dl_err
-calls_find_conference(const char *conference, struct call *out)
+/* The call a one-id query finds for `key` (bound as ?1). */
+static enum dl_err
+find_by(const char *sql, const char *key, struct call *out)
 {
 	sqlite3_stmt *st;
 	long long id;
 	int rc;
 
-	if (conference == NULL || *conference == '\0')
+	if (key == NULL || *key == '\0')
 		return DL_ERR_NOTFOUND;
-	if ((st = db_stmt(sql_find_conference)) == NULL)
+	if ((st = db_stmt(sql)) == NULL)
 		return DL_ERR_DB;
-	db_bind_text(st, 1, conference);
+	db_bind_text(st, 1, key);
 	rc = sqlite3_step(st);
 	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
 	return calls_get(id, out);
+}
+
+enum dl_err
+calls_find_conference(const char *conference, struct call *out)
+{
+	return find_by(sql_find_conference, conference, out);
 }
 
 static const char sql_set_conference_sid[] =
@@ -550,21 +557,7 @@ calls_set_recording(long long id, const char *sid, const char *url, long duratio
 enum dl_err
 calls_find_recording(const char *sid, struct call *out)
 {
-	sqlite3_stmt *st;
-	long long id;
-	int rc;
-
-	if (sid == NULL || *sid == '\0')
-		return DL_ERR_NOTFOUND;
-	if ((st = db_stmt("SELECT id FROM calls WHERE recording_sid = ?1")) == NULL)
-		return DL_ERR_DB;
-	db_bind_text(st, 1, sid);
-	rc = sqlite3_step(st);
-	id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
-	return calls_get(id, out);
+	return find_by("SELECT id FROM calls WHERE recording_sid = ?1", sid, out);
 }
 
 static const char sql_asked[] =
