@@ -1,10 +1,15 @@
-// Wiring: session resume, login/logout, session expiry, keyboard shortcuts.
+// Wiring: session resume, login/logout, session expiry, keyboard shortcuts;
+// the dialing rules panel, the callback reminder and (admins) the
+// do-not-call list come and go with the session.
 
 import { events, get, post, setCsrf } from './api.js';
 import { createContacts, readHashState } from './contacts.js';
 import { createUpload } from './upload.js';
 import { createDialer } from './dialer.js';
 import { createHistory } from './history.js';
+import { createSettings } from './settings.js';
+import { createCallbacks } from './callbacks.js';
+import { createDnc } from './dnc.js';
 import { openModal, closeModal, closeAll, topModal } from './modal.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,12 +38,20 @@ let user = null;
 let resumeState = null; // where the operator was when the session ended
 let resumeCall = null;  // and the call they had not logged yet: {who, snap}
 
+const settings = createSettings();
 const contacts = createContacts({
   onDial: (c, button) => dialer.dial(c, button),
   onHistory: (c, button) => history.show(c, button),
+  settings,
+  me: () => (user ? user.id : null),
 });
-const dialer = createDialer({ contacts, onSaved: () => { contacts.reload(); contacts.refreshLists(); } });
+const callbacks = createCallbacks({ onCall: (c, button, onRefused) => dialer.dial(c, button, onRefused) });
+const dialer = createDialer({
+  contacts,
+  onSaved: () => { contacts.reload(); contacts.refreshLists(); callbacks.refresh(); },
+});
 const history = createHistory();
+const dnc = createDnc({ onChanged: () => contacts.reload() });
 createUpload({ onImported: (listId) => contacts.showList(listId) });
 
 function showLogin(note) {
@@ -49,6 +62,9 @@ function showLogin(note) {
   els.session.hidden = true;
   els.statsLink.hidden = true;
   els.simBanner.hidden = true;
+  callbacks.stop();
+  settings.clear();
+  dnc.hide();
   els.login.hidden = false;
   els.loginNote.hidden = !note;
   els.loginNote.textContent = note || '';
@@ -73,6 +89,10 @@ async function showApp(me) {
   els.simBanner.hidden = !provider.simulated;
   const state = resumeState || readHashState();
   resumeState = null;
+  // The rules first: the contact table shows attempts out of their maximum.
+  await settings.load();
+  if (user && user.role === 'admin') dnc.show(); else dnc.hide();
+  callbacks.start();
   await contacts.start(state);
   const again = resumeCall;
   resumeCall = null;

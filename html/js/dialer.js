@@ -1,12 +1,16 @@
 // The call dialog: create the call, join it through the voice adapter, poll
 // its status every second until it is final, controls, timer, level meter,
-// audio devices; then hand over to the call log.
+// audio devices, the caller ID it goes out from; then hand over to the call
+// log. A dial from the page is asked for first and the dialog opens only for
+// a call the server placed: a refusal (do-not-call, calling hours, another
+// operator's contact) is said where the operator clicked.
 
 import { get, post, randomKey } from './api.js';
 import { createVoice } from './voice.js';
 import { createCallLog } from './calllog.js';
 import { openModal, closeModal, setEscape, setReturnTo } from './modal.js';
-import { FINAL, statusWords, mmss, WARNING_WORDS } from './words.js';
+import { serverNow } from './clock.js';
+import { FINAL, statusWords, mmss, WARNING_WORDS, callerIdWords, refusalWords } from './words.js';
 
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
@@ -16,6 +20,7 @@ export function createDialer({ contacts, onSaved }) {
     dialog: $('call-dialog'),
     title: $('call-title'),
     sub: $('call-sub'),
+    from: $('call-from'),
     sim: $('call-sim'),
     panel: $('call-panel'),
     status: $('call-status'),
@@ -41,12 +46,13 @@ export function createDialer({ contacts, onSaved }) {
   // One call at a time.
   let s = null; // {contact, call, voice, phase, muted, held, pollTimer, ...}
   let gen = 0;
+  let asking = false; // a dial from the page waiting for the server's answer
 
   const log = createCallLog({
     onSaved,
     onClose: () => close(),
     onDialNext: (next) => dial(next, null),
-    listFor: (c) => contacts.currentListId() || (c && c.list_id) || '',
+    listFor: (c) => (c && c.list_id) || contacts.currentListId() || '',
   });
 
   // --- rendering ------------------------------------------------------
@@ -138,9 +144,19 @@ export function createDialer({ contacts, onSaved }) {
   }
 
   // --- the call -------------------------------------------------------
+  // Only the answer to POST /api/v1/calls says why that caller ID was
+  // chosen (the call row keeps the number, not the reason): kept from it.
+  function showFrom(call) {
+    if (call.caller_id_match) s.match = call.caller_id_match;
+    const t = callerIdWords(call.from_phone, s.match);
+    els.from.hidden = !t;
+    if (els.from.textContent !== t) els.from.textContent = t;
+  }
+
   function update(call) {
     if (!s || !call || (s.call && call.id !== s.call.id)) return;
     s.call = call;
+    showFrom(call);
     if (s.phase !== 'live') { log.update(call); return; }
     // The server keeps the controls' state: a second tab or a reload agrees.
     if (!s.busy && typeof call.operator_muted === 'boolean') {
@@ -330,6 +346,8 @@ export function createDialer({ contacts, onSaved }) {
     els.title.textContent = `Call with ${contact.name}`;
     els.sub.textContent = [contact.phone_display || contact.phone, contact.region, contact.company].filter(Boolean).join(' · ');
     els.sim.hidden = true;
+    els.from.hidden = true;
+    els.from.textContent = '';
     setStatus('Connecting…');
     els.timer.hidden = true;
     els.timer.textContent = '00:00';
@@ -347,14 +365,39 @@ export function createDialer({ contacts, onSaved }) {
     log.hide();
   }
 
-  async function dial(contact, button) {
-    if (s && s.phase === 'live') return;
+  const placeCall = (contact) =>
+    post('/api/v1/calls', { contact_id: contact.id }, { headers: { 'Idempotency-Key': randomKey() } });
+
+  // dial(contact, button, onRefused): onRefused(contact, words) says a
+  // refusal where the dial came from (default: under the contact's row).
+  // From the open dialog (Save & next) the dialog itself says it.
+  async function dial(contact, button, onRefused = null) {
+    if (asking || (s && s.phase === 'live')) return;
+    let resp = null;
+    if (!els.dialog.open) {
+      asking = true;
+      if (button) button.setAttribute('aria-busy', 'true');
+      try {
+        resp = await placeCall(contact);
+      } catch (err) {
+        if (err.status !== 401) {
+          const words = refusalWords(err, serverNow());
+          if (onRefused) onRefused(contact, words);
+          else contacts.showRefusal(contact.id, words);
+        }
+        return;
+      } finally {
+        asking = false;
+        if (button) button.removeAttribute('aria-busy');
+      }
+      contacts.clearRefusal();
+    }
     if (s) teardown();
     const my = ++gen;
     const x = {
       contact, call: null, voice: null, phase: 'live', muted: false, held: false, busy: false,
       warnings: new Set(), pollTimer: 0, timerStart: 0, timerIv: 0, ending: false, endRequested: false,
-      answered: false, voiceFail: null, devicesApplied: false, mic: null, spk: null,
+      answered: false, voiceFail: null, devicesApplied: false, mic: null, spk: null, match: null,
     };
     s = x;
     contacts.select(contact.id);
@@ -364,18 +407,17 @@ export function createDialer({ contacts, onSaved }) {
     if (els.dialog.open) setReturnTo(els.dialog, returnTo);
     openModal(els.dialog, { returnTo, onEscape, focus: els.hangup });
 
-    let resp;
-    try {
-      resp = await post('/api/v1/calls', { contact_id: contact.id }, { headers: { 'Idempotency-Key': randomKey() } });
-    } catch (err) {
-      if (s !== x || gen !== my) return;
-      if (err.status === 401) return;
-      let msg = err.message;
-      if (err.status === 429 && err.retryAfter) msg += ` (try again in ${err.retryAfter} s)`;
-      notPlaced(msg);
-      return;
+    if (!resp) {
+      try {
+        resp = await placeCall(contact);
+      } catch (err) {
+        if (s !== x || gen !== my) return;
+        if (err.status === 401) return;
+        notPlaced(refusalWords(err, serverNow()));
+        return;
+      }
+      if (s !== x) return;
     }
-    if (s !== x) return;
     x.call = resp.call;
     if (resp.token && resp.token.simulated) els.sim.hidden = false;
     x.voice = createVoice(resp, voiceHooks(x));
@@ -476,7 +518,7 @@ export function createDialer({ contacts, onSaved }) {
       const x = {
         contact: snap.contact, call, voice: null, phase: 'live', muted: false, held: false, busy: false,
         warnings: new Set(), pollTimer: 0, timerStart: 0, timerIv: 0, ending: false, endRequested: false,
-        answered: !!call.answered_at, voiceFail: null, devicesApplied: true, mic: null, spk: null,
+        answered: !!call.answered_at, voiceFail: null, devicesApplied: true, mic: null, spk: null, match: null,
       };
       s = x;
       ++gen;

@@ -1,10 +1,36 @@
-// A contact's call history, newest first, in a dialog.
+// A contact's call history, newest first, in a dialog, with a player for
+// each recorded call.
 
 import { get } from './api.js';
 import { openModal, closeModal } from './modal.js';
 import { statusWords, outcomeWords, mss, when, callDuration } from './words.js';
 
 const $ = (id) => document.getElementById(id);
+
+// The recording, streamed from our server only when played (preload none:
+// opening the history fetches no audio).
+function recordingCell(c, at) {
+  const td = document.createElement('td');
+  td.className = 'recording';
+  if (!c.has_recording) {
+    td.textContent = '—';
+    return td;
+  }
+  const audio = document.createElement('audio');
+  audio.controls = true;
+  audio.preload = 'none';
+  audio.src = `/api/v1/calls/${encodeURIComponent(c.id)}/recording`;
+  audio.setAttribute('aria-label', `Recording of the call of ${at}`);
+  td.appendChild(audio);
+  const secs = Number(c.recording_duration_s);
+  if (c.recording_duration_s !== null && c.recording_duration_s !== undefined && Number.isFinite(secs)) {
+    const len = document.createElement('span');
+    len.className = 'small muted';
+    len.textContent = ` ${mss(secs)}`;
+    td.appendChild(len);
+  }
+  return td;
+}
 
 export function createHistory() {
   const els = {
@@ -41,13 +67,15 @@ export function createHistory() {
         const tr = document.createElement('tr');
         const d = callDuration(c);
         const dur = d === null ? '—' : mss(d);
-        const cells = [when(c.dialed_at || c.created_at), statusWords(c), dur, outcomeWords(c.outcome) || '—', c.notes || ''];
+        const at = when(c.dialed_at || c.created_at);
+        const cells = [at, statusWords(c), dur, outcomeWords(c.outcome) || '—', c.notes || ''];
         cells.forEach((v, i) => {
           const td = document.createElement('td');
           td.textContent = v;
           if (i === 4) td.className = 'notes';
           tr.appendChild(td);
         });
+        tr.appendChild(recordingCell(c, at));
         frag.appendChild(tr);
       }
       els.tbody.replaceChildren(frag);

@@ -59,7 +59,10 @@ export function createUpload({ onImported }) {
   function showReport(r) {
     const imported = Number(r.imported) || 0;
     const skipped = Number(r.skipped) || 0;
-    els.status.textContent = `Imported ${imported} contacts, skipped ${skipped}`;
+    const dnc = Number(r.do_not_call) || 0;
+    // Kept and marked, never dropped: the operator should know they are there.
+    const listed = dnc ? `; ${dnc} ${dnc === 1 ? 'is' : 'are'} on the do-not-call list (kept, marked, never dialed)` : '';
+    els.status.textContent = `Imported ${imported} contacts, skipped ${skipped}${listed}`;
     lastErrors = Array.isArray(r.errors) ? r.errors : [];
     const count = Number(r.error_count) || lastErrors.length;
     if (!lastErrors.length) {

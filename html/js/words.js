@@ -10,6 +10,7 @@ export const OUTCOMES = [
   ['follow_up', 'Follow up'],
   ['wrong_number', 'Wrong number'],
   ['busy', 'Busy'],
+  ['do_not_call', 'Do not call'],
 ];
 
 const OUTCOME_WORDS = Object.fromEntries(OUTCOMES);
@@ -81,6 +82,79 @@ export function when(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : dateFmt.format(d);
+}
+
+const hmFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+
+// A time in the operator's own zone: "15:00" when it falls on the day of
+// `nowMs`, else "Wed 25 Nov 15:00".
+export function clockTime(iso, nowMs = Date.now()) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const hm = hmFmt.format(d);
+  return dayFmt.format(d) === dayFmt.format(new Date(nowMs)) ? hm : `${dayFmt.format(d)} ${hm}`;
+}
+
+// "14:05" in an IANA zone at `nowMs`; '' for a zone this browser does not know.
+export function timeInZone(zone, nowMs = Date.now()) {
+  if (!zone) return '';
+  try {
+    return new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: zone })
+      .format(new Date(nowMs));
+  } catch {
+    return '';
+  }
+}
+
+// E.164 for people: "+13125550100" -> "+1 312-555-0100" (North America);
+// other countries keep the E.164 form, which is unambiguous.
+export function phoneWords(e164) {
+  if (!e164) return '';
+  const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(e164);
+  return m ? `+1 ${m[1]}-${m[2]}-${m[3]}` : e164;
+}
+
+const MATCH_WORDS = {
+  area_code: 'local match',
+  region: 'same region',
+  default: 'default number',
+};
+
+// The caller ID a call goes out from, in words; '' when the server has not
+// said (the provider then uses its own number).
+export function callerIdWords(phone, match) {
+  if (!phone) return match === 'none' || match === 'default' ? 'Calling from the provider\'s own number' : '';
+  const why = MATCH_WORDS[match];
+  return `Calling from ${phoneWords(phone)}${why ? ` (${why})` : ''}`;
+}
+
+// 14400 -> "4 h", 300 -> "5 min", 90 -> "1 min 30 s".
+export function secondsWords(total) {
+  const n = Math.max(0, Math.round(Number(total) || 0));
+  const h = Math.floor(n / 3600);
+  const m = Math.floor((n % 3600) / 60);
+  const s = n % 60;
+  const parts = [];
+  if (h) parts.push(`${h} h`);
+  if (m) parts.push(`${m} min`);
+  if (s || !parts.length) parts.push(`${s} s`);
+  return parts.join(' ');
+}
+
+// A dial the server refused, for the operator: the server's own sentence,
+// and for calling hours when the window opens in the operator's time.
+export function refusalWords(err, nowMs = Date.now()) {
+  if (!err) return '';
+  let text = err.message || 'The call was not placed.';
+  if (err.code === 'outside_calling_hours') {
+    const opens = err.details && err.details.opens_at;
+    if (opens) text += ` Calls to this contact open again at ${clockTime(opens, nowMs)} your time.`;
+  } else if (err.status === 429 && err.retryAfter) {
+    text += ` (try again in ${err.retryAfter} s)`;
+  }
+  return text;
 }
 
 // Voice SDK error codes -> words. Never the bare code alone. Codes are

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
   startServer, startFakeTwilio, launch, openPage, shot, twilioPlayer, twilioEnv,
-  startFakeTelnyx, telnyxPlayer, telnyxEnv,
+  startFakeTelnyx, telnyxPlayer, telnyxEnv, clean, waitFor, login, newUser, localInput, daytime,
 } from './harness.mjs';
 
 const T = { timeout: 15000 };
@@ -50,25 +50,7 @@ after(async () => {
   if (files) rmSync(files, { recursive: true, force: true });
 });
 
-function clean(page) {
-  assert.deepEqual(page.problems.offsite, [], 'requests left 127.0.0.1');
-  assert.deepEqual(page.problems.pageErrors, [], 'page errors');
-  assert.deepEqual(page.problems.console, [], 'console errors');
-}
-
-async function login(page, server, username, password) {
-  await page.goto(server.base + '/dial');
-  await page.getByRole('heading', { name: 'Sign in' }).waitFor(T);
-  await page.getByRole('textbox', { name: 'Username' }).fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function newOperator(server, name) {
-  const password = 'pw-' + Math.random().toString(36).slice(2, 12);
-  await server.createUser(name, password);
-  return password;
-}
+const newOperator = (server, name) => newUser(server, name);
 
 async function upload(page, listName) {
   await page.getByLabel('CSV file').setInputFiles(join(files, 'contacts.csv'));
@@ -80,16 +62,6 @@ async function upload(page, listName) {
   await waitFor('the new list shown', async () =>
     (await list.evaluate((el) => el.selectedOptions[0]?.textContent || '')).includes(listName)
     && (await page.getByRole('table', { name: 'Contacts' }).getByRole('row').count()) === 4);
-}
-
-async function waitFor(what, fn, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const lastCallId = (server) => Number(server.sql('SELECT MAX(id) FROM calls'));
@@ -192,6 +164,7 @@ test('an operator\'s day over Twilio: upload, search, dial, talk, log, Save & ne
   const log = page.getByRole('dialog', { name: 'Log call with Ada Lovelace' });
   await log.waitFor(T);
   await log.getByRole('button', { name: 'Follow up' }).click();
+  await log.getByLabel('Call back at').fill(await localInput(page, daytime() + 86400));
   await log.getByRole('textbox', { name: 'Notes' }).fill('Call back Tuesday, wants pricing');
   await shot(page, '07-log');
   await log.getByRole('button', { name: 'Save & next' }).click();
@@ -389,6 +362,7 @@ test('keyboard only: search, dial, mute, hold, hang up, outcome, next, cancel, h
   await last;
   await waitFor('search', async () => (await table.getByRole('row').count()) === 2);
   await page.keyboard.press('Tab'); // the status filter
+  await page.keyboard.press('Tab'); // "Callable now"
   await page.keyboard.press('Tab'); // the row's Dial button
   assert.equal(await focusedName(page), 'Dial Alan Turing');
   await page.keyboard.press('d');
@@ -413,7 +387,23 @@ test('keyboard only: search, dial, mute, hold, hang up, outcome, next, cancel, h
   await log.getByText(/Duration \d+:\d\d/).waitFor(T);
   await page.keyboard.press('5');
   assert.equal(await log.getByRole('button', { name: 'Follow up' }).getAttribute('aria-pressed'), 'true');
-  await page.keyboard.press('n');
+  // Follow up asks when: the focus is in the callback time, typed as a
+  // person types it (month, day, year, then hour, minute, AM/PM).
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'log-callback');
+  const when = await page.evaluate((ms) => {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, '0');
+    return { date: `${p(d.getMonth() + 1)}${p(d.getDate())}${d.getFullYear()}`, time: `${p(d.getHours() % 12 || 12)}${p(d.getMinutes())}${d.getHours() < 12 ? 'A' : 'P'}` };
+  }, (daytime() + 86400) * 1000);
+  await page.keyboard.type(when.date);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.type(when.time);
+  // On through the notes to Save & next.
+  await waitFor('Save & next focused', async () => {
+    await page.keyboard.press('Tab');
+    return (await focusedName(page)) === 'Save & next';
+  }, 3000);
+  await page.keyboard.press('Enter');
   await page.getByRole('status').filter({ hasText: /Dialing (Ada Lovelace|Grace Hopper) in \d s/ }).waitFor(T);
   await page.keyboard.press('Escape');
   await waitFor('the dialog closed', async () => !(await page.locator('dialog[open]').count()));
@@ -443,7 +433,7 @@ test('a narrow window (400×800): no sideways scrolling, every contact readable,
   await login(page, sim, 'narrow', password);
   await upload(page, 'Narrow list');
   const table = page.getByRole('table', { name: 'Contacts' });
-  assert.equal(await table.getByRole('columnheader').count(), 7); // still a table to assistive tech
+  assert.equal(await table.getByRole('columnheader').count(), 8); // still a table to assistive tech
   const noSideScroll = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
   assert.ok(await noSideScroll(), 'the page scrolls sideways');
   for (const name of ['Dial Ada Lovelace', 'History for Ada Lovelace']) {

@@ -138,20 +138,33 @@ export async function startFakeTelnyx() {
   return fake;
 }
 
-// One Apache serving the app; env adds provider settings.
-export async function startServer(extraEnv = {}) {
+// Today at 17:00 UTC: inside the calling hours (08:00-21:00) of every
+// zone of the mainland US, where the tests' numbers are.
+export function daytime() {
+  const d = new Date();
+  return Math.floor(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), 17) / 1000);
+}
+
+// One Apache serving the app; env adds provider settings. The dialing
+// rules judge by a test clock (DIALER_TEST_CLOCK_FILE) set to `clock`
+// (Unix seconds, default daytime()), so a dial is never refused for the
+// hour the suite happens to run at; server.setClock(t) moves it.
+export async function startServer(extraEnv = {}, { clock = daytime() } = {}) {
   const port = await freePort();
   const varDir = mkdtempSync(join(tmpdir(), 'dialer-browser-'));
   const base = 'http://127.0.0.1:' + port;
+  const clockFile = join(varDir, 'test-clock');
+  writeFileSync(clockFile, String(clock));
   const server = {
     port, base, var: varDir,
     adminPassword: 'admin-' + randomBytes(9).toString('base64url'),
     apiKey: 'k-' + randomBytes(18).toString('base64url'),
+    setClock: (t) => writeFileSync(clockFile, String(typeof t === 'string' ? Math.floor(Date.parse(t) / 1000) : t)),
   };
   const env = {
     ...cleanEnv(), PORT: String(port), DIALER_VAR: varDir,
     DIALER_ADMIN_PASSWORD: server.adminPassword, DIALER_API_KEY: server.apiKey,
-    DIALER_LOGIN_MAX_PER_ADDR: '10000', DIALER_PUBLIC_URL: base, ...extraEnv,
+    DIALER_LOGIN_MAX_PER_ADDR: '10000', DIALER_PUBLIC_URL: base, DIALER_TEST_CLOCK_FILE: clockFile, ...extraEnv,
   };
   const out = join(varDir, 'serve.out');
   const proc = spawn(join(ROOT, 'tools', 'serve.sh'), [BUILD], {
@@ -217,10 +230,11 @@ export async function launch() {
 // Twilio SDK is replaced by tests/browser/fake-twilio-sdk.js, whose Device
 // asks `fakeSdk` (a Node function) to play Twilio's part; with
 // `fakeTelnyxSdk`, the same for @telnyx/webrtc (tests/browser/fake-telnyx-sdk.js,
-// binding window.__fakeTelnyx).
+// binding window.__fakeTelnyx). timezoneId: the browser's own zone (the
+// operator's local time on the page), default the system's.
 export async function openPage(browser, server,
-  { fakeSdk = null, fakeTelnyxSdk = null, permissions = ['microphone'] } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  { fakeSdk = null, fakeTelnyxSdk = null, permissions = ['microphone'], timezoneId } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId });
   if (permissions.length) await context.grantPermissions(permissions, { origin: server.base });
   const problems = { console: [], pageErrors: [], offsite: [] };
   await context.route('**/*', (route) => {
@@ -365,4 +379,52 @@ export function telnyxEnv(fake) {
     DIALER_PROVIDER: 'telnyx', TELNYX_API_KEY, TELNYX_CONNECTION_ID, TELNYX_CALLER_ID: CALLER_ID,
     TELNYX_CREDENTIAL_ID, TELNYX_PUBLIC_KEY: fake.public_key, TELNYX_API_BASE: fake.url,
   };
+}
+
+// The page broke none of the rules: nothing left 127.0.0.1, no page error,
+// no console error. `allow`: HTTP statuses the test expects the server to
+// answer with (a 409 refusal, a 422), which Chromium logs as a console
+// error of their own ("Failed to load resource: ... status of 409").
+export function clean(page, { allow = [] } = {}) {
+  const expected = (m) => {
+    const s = /^Failed to load resource: the server responded with a status of (\d+)/.exec(m);
+    return s !== null && allow.includes(Number(s[1]));
+  };
+  if (page.problems.offsite.length) throw new Error('requests left 127.0.0.1: ' + page.problems.offsite.join(' '));
+  if (page.problems.pageErrors.length) throw new Error('page errors: ' + page.problems.pageErrors.join(' | '));
+  const errors = page.problems.console.filter((m) => !expected(m));
+  if (errors.length) throw new Error('console errors: ' + errors.join(' | '));
+}
+
+export async function waitFor(what, fn, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await sleep(100);
+  }
+}
+
+export async function login(page, server, username, password) {
+  await page.goto(server.base + '/dial');
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15000 });
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function newUser(server, name, role = 'operator') {
+  const password = 'pw-' + randomBytes(8).toString('base64url');
+  await server.createUser(name, password, role);
+  return password;
+}
+
+// The datetime-local value for Unix time t in the page's own zone.
+export function localInput(page, t) {
+  return page.evaluate((ms) => {
+    const d = new Date(ms);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  }, t * 1000);
 }
