@@ -38,6 +38,7 @@ if [ "${BENCH_REPORTS_RUN:-1}" = 1 ]; then
 	echo
 	BENCH_OUT=$res "$here/reports.sh" "$build" || status=1
 fi
+[ "${BENCH_RULES_RUN:-1}" = 1 ] && { echo; BENCH_OUT=$res "$here/rules.sh" "$build" || status=1; }
 if [ "${BENCH_PAGE_RUN:-1}" = 1 ]; then
 	echo
 	echo "== the dial page in headless chromium (bench/page.mjs)"

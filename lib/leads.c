@@ -160,6 +160,34 @@ exec_queue(const char *sql, long long list_id, long long operator_id, long long 
 	return db_exec_stmt(st);
 }
 
+static enum dl_err
+list_live(long long list_id)
+{
+	sqlite3_stmt *st = db_stmt(sql_list_live);
+	int rc;
+
+	if (st == NULL)
+		return DL_ERR_DB;
+	sqlite3_bind_int64(st, 1, list_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DL_OK : rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+}
+
+/* The contact the caller holds in the list, still fit to be called. */
+static enum dl_err
+held(long long list_id, long long operator_id, long long now, const char *now_iso,
+    struct leads_pick *out, int *found)
+{
+	sqlite3_stmt *st;
+
+	*found = 0;
+	if ((st = db_stmt(sql_held)) == NULL)
+		return DL_ERR_DB;
+	bind_queue(st, list_id, operator_id, now_iso, now);
+	return one_row(st, out, found);
+}
+
 /* Inside the transaction: everything leads_next does. */
 static enum dl_err
 next_locked(long long list_id, long long operator_id, long long skip_contact_id,
@@ -169,28 +197,19 @@ next_locked(long long list_id, long long operator_id, long long skip_contact_id,
 	sqlite3_stmt *st;
 	enum dl_err err;
 	size_t i;
-	int found = 0, rc;
+	int found = 0;
 
 	clock_iso(now, now_iso);
-	if ((st = db_stmt(sql_list_live)) == NULL)
-		return DL_ERR_DB;
-	sqlite3_bind_int64(st, 1, list_id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
+	if ((err = list_live(list_id)) != DL_OK)
+		return err;
 	if (operator_id > 0 && skip_contact_id > 0) {
 		clock_iso(now + skip_delay, iso);
 		if ((err = exec_queue(sql_skip, list_id, operator_id, skip_contact_id, iso)) != DL_OK)
 			return err;
 	}
-	if (operator_id > 0) {
-		if ((st = db_stmt(sql_held)) == NULL)
-			return DL_ERR_DB;
-		bind_queue(st, list_id, operator_id, now_iso, now);
-		if ((err = one_row(st, out, &found)) != DL_OK || found)
-			return err;
-	}
+	if (operator_id > 0 && ((err = held(list_id, operator_id, now, now_iso, out, &found)) != DL_OK ||
+	    found))
+		return err;
 	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]) && !found; i++) {
 		/* The API key has no callbacks of its own to come first. */
 		if (tiers[i].sql == sql_callback_own && operator_id <= 0)
@@ -230,6 +249,22 @@ leads_next(long long list_id, long long operator_id, long long skip_contact_id,
 	/* callable_at must exist before a statement naming it is prepared. */
 	if ((err = callhours_register(db_conn())) != DL_OK)
 		return err;
+	/* A contact the caller already holds is theirs alone until it lapses:
+	 * a reader may hand it back without queueing for the write lock (a
+	 * page polling /next must not stall everyone else's picks). */
+	if (operator_id > 0 && skip_contact_id <= 0) {
+		char now_iso[CLOCK_ISO_LEN];
+		int found = 0;
+
+		clock_iso(now, now_iso);
+		if ((err = db_read_begin()) != DL_OK)
+			return err;
+		if ((err = list_live(list_id)) == DL_OK)
+			err = held(list_id, operator_id, now, now_iso, out, &found);
+		db_read_end();
+		if (err != DL_OK || found)
+			return err;
+	}
 	/* IMMEDIATE: choosing and reserving are one step for every process,
 	 * so two operators asking at once are never handed the same contact. */
 	if ((err = db_begin()) != DL_OK)
