@@ -16,7 +16,7 @@
 #include "config.h"
 #include "dnc.h"
 #include "log.h"
-#include "multipart.h"
+#include "upload.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define BASE "/api/v1/dnc"
@@ -200,15 +200,18 @@ struct upload {
 	struct http_req *req;
 	const struct app_who *who;
 	struct dnc_import *imp;
-	int in_file, file_seen;
 };
 
 static enum dl_err
-begin(struct upload *up)
+begin(void *ud, int multipart, const char *filename)
 {
-	enum dl_err err = dnc_import_begin(config_get("DIALER_DEFAULT_REGION"),
-	    up->who->user_id, NULL, &up->imp);
+	struct upload *up = ud;
+	enum dl_err err;
 
+	(void)multipart;
+	(void)filename;
+	err = dnc_import_begin(config_get("DIALER_DEFAULT_REGION"), up->who->user_id, NULL,
+	    &up->imp);
 	/* The only invalid input here is the setting: the server's fault. */
 	if (err == DL_ERR_INVALID) {
 		log_line("request_id=%s event=misconfigured setting=DIALER_DEFAULT_REGION "
@@ -219,161 +222,38 @@ begin(struct upload *up)
 }
 
 static enum dl_err
-on_part_begin(void *ud, const char *name, const char *filename, const char *ctype)
+feed(void *ud, const char *data, size_t len)
 {
-	struct upload *up = ud;
-
-	(void)filename;
-	(void)ctype;
-	up->in_file = strcmp(name, "file") == 0;
-	if (!up->in_file)
-		return DL_OK;
-	if (up->file_seen)
-		return DL_ERR_INVALID;
-	up->file_seen = 1;
-	return begin(up);
+	return dnc_import_feed(((struct upload *)ud)->imp, data, len);
 }
 
-static enum dl_err
-on_part_data(void *ud, const char *data, size_t len)
-{
-	struct upload *up = ud;
-
-	return up->in_file ? dnc_import_feed(up->imp, data, len) : DL_OK;
-}
-
-static enum dl_err
-on_part_end(void *ud)
-{
-	((struct upload *)ud)->in_file = 0;
-	return DL_OK;
-}
-
-static const struct mp_callbacks mp_cb = { on_part_begin, on_part_data, on_part_end };
-
-/* Pump the request body into `sink` in 64 KiB pieces; DL_ERR_TOOBIG
- * past `limit` bytes, for a body that announced no length. */
-static enum dl_err
-pump(struct http_req *req, long limit, enum dl_err (*sink)(void *, const char *, size_t),
-    void *ud, int *over)
-{
-	char buf[65536];
-	long long total = 0;
-	ssize_t got;
-	enum dl_err err;
-
-	while ((got = http_read(req, buf, sizeof(buf))) > 0) {
-		if ((total += got) > limit) {
-			*over = 1;
-			return DL_ERR_TOOBIG;
-		}
-		if ((err = sink(ud, buf, (size_t)got)) != DL_OK)
-			return err;
-	}
-	return got < 0 ? DL_ERR_IO : DL_OK;
-}
-
-static enum dl_err
-mp_sink(void *ud, const char *data, size_t len)
-{
-	return mp_feed(ud, data, len);
-}
-
-static enum dl_err
-csv_sink(void *ud, const char *data, size_t len)
-{
-	return dnc_import_feed(ud, data, len);
-}
+static const struct upload_cb upload_cb = { begin, feed, NULL, NULL };
 
 static void
-too_large(struct http_req *req, long long len, long limit)
+import_dnc(struct http_req *req, const struct app_who *who)
 {
-	char msg[160];
-
-	if (len >= 0)
-		snprintf(msg, sizeof(msg), "The upload is %.1f MB; the limit is %.1f MB "
-		    "(%ld bytes).", (double)len / 1048576.0, (double)limit / 1048576.0, limit);
-	else
-		snprintf(msg, sizeof(msg), "The upload is over the limit of %.1f MB "
-		    "(%ld bytes).", (double)limit / 1048576.0, limit);
-	http_send_error(req, 413, "payload_too_large", msg, NULL);
-}
-
-static void
-answer_import(struct http_req *req, struct upload *up, enum dl_err err)
-{
+	struct upload up = { req, who, NULL };
 	struct dnc_report rep;
 	const char *code, *message;
+	enum dl_err err;
 	cJSON *out;
 
-	if (err == DL_OK && (err = dnc_import_finish(up->imp, &rep)) == DL_OK) {
+	if (!upload_read(req, &upload_cb, &up, &err)) {
+		dnc_import_abort(up.imp);
+		return;
+	}
+	if (err == DL_OK && (err = dnc_import_finish(up.imp, &rep)) == DL_OK) {
 		if ((out = dnc_report_json(&rep)) == NULL)
 			app_error(req, DL_ERR_NOMEM, NULL);
 		else
 			http_send_json(req, 200, out);
 		cJSON_Delete(out);
 		dnc_report_free(&rep);
-		return;
-	}
-	/* A refused file stores nothing: the caller aborts the import. */
-	if ((code = dnc_import_file_error(up->imp, &message)) != NULL)
-		http_send_error(req, 422, code, message, NULL);
-	else if (err == DL_ERR_IO)
-		http_send_error(req, 400, "incomplete_body",
-		    "The upload ended before its announced length.", NULL);
-	else if (err == DL_ERR_INVALID || err == DL_ERR_TOOBIG)
-		http_send_error(req, 400, "malformed_multipart",
-		    "The multipart body is malformed (one \"file\" field, a closing boundary).",
-		    NULL);
-	else
-		app_error(req, err, NULL);
-}
-
-static void
-import_dnc(struct http_req *req, const struct app_who *who)
-{
-	const char *mt = http_media_type(req);
-	long limit = app_limit("DIALER_UPLOAD_LIMIT", 26214400);
-	long long len = http_content_length(req);
-	char boundary[MP_MAX_BOUNDARY + 1];
-	struct upload up = { req, who, NULL, 0, 0 };
-	struct mp_parser *mp;
-	enum dl_err err;
-	int over = 0;
-
-	if (len > limit) {
-		too_large(req, len, limit);
-		return;
-	}
-	if (strcmp(mt, "multipart/form-data") == 0) {
-		if (mp_boundary(http_header(req, "Content-Type"), boundary, sizeof(boundary)) != DL_OK ||
-		    (mp = mp_new(boundary, &mp_cb, &up)) == NULL) {
-			http_send_error(req, 400, "malformed_multipart",
-			    "The multipart boundary is missing or invalid.", NULL);
-			return;
-		}
-		err = pump(req, limit, mp_sink, mp, &over);
-		if (err == DL_OK)
-			err = mp_finish(mp);
-		mp_free(mp);
-		if (err == DL_OK && !up.file_seen) {
-			http_send_error(req, 422, "missing_file",
-			    "Send the CSV in a multipart field named \"file\".", NULL);
-			return;
-		}
-	} else if (strcmp(mt, "text/csv") == 0 || strcmp(mt, "application/csv") == 0 ||
-	    strcmp(mt, "text/plain") == 0) {
-		if ((err = begin(&up)) == DL_OK)
-			err = pump(req, limit, csv_sink, up.imp, &over);
 	} else {
-		http_send_error(req, 415, "unsupported_media_type", "Send a multipart/form-data "
-		    "upload with a \"file\" field, or a text/csv body.", NULL);
-		return;
+		/* A refused file stores nothing: the import is aborted below. */
+		code = dnc_import_file_error(up.imp, &message);
+		upload_error(req, &upload_cb, err, code, message, NULL);
 	}
-	if (over)
-		too_large(req, -1, limit);
-	else
-		answer_import(req, &up, err);
 	dnc_import_abort(up.imp);
 }
 

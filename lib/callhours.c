@@ -773,7 +773,7 @@ sql_callable_at(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	if (err == DL_ERR_NOMEM)
 		sqlite3_result_error_nomem(ctx);
 	else if (err != DL_OK)
-		sqlite3_result_error(ctx, "callable_at: the calling hours "
+		sqlite3_result_error(ctx, CALLHOURS_SQL_ERROR " the calling hours "
 		    "settings are malformed (the log says which)", -1);
 	else
 		sqlite3_result_int(ctx, j.allowed);

@@ -65,6 +65,10 @@ enum dl_err callhours_settings_json(cJSON **out);
  */
 enum dl_err callhours_register(sqlite3 *db);
 
+/* How callable_at's error message starts when the settings are malformed:
+ * a query that fails with it answers DL_ERR_CONFIG, not a database error. */
+#define CALLHOURS_SQL_ERROR "callable_at:"
+
 /*
  * libphonenumber's prefix -> time zones map, generated at build time by
  * tools/gen-tzmap.py from python3-phonenumbers into $(BUILD)/lib (never

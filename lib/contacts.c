@@ -44,31 +44,6 @@ static const char sql_total_one[] =
     "SELECT COALESCE(SUM(contact_count), 0) FROM contact_lists "
     "WHERE id = ?1 AND archived_at IS NULL";
 
-/* "%q%" with LIKE's wildcards in q escaped; digits_only keeps digits. */
-static char *
-like_pattern(const char *q, int digits_only)
-{
-	size_t n = strlen(q), j = 0;
-	char *p = malloc(2 * n + 3);
-
-	if (p == NULL)
-		return NULL;
-	p[j++] = '%';
-	for (; *q != '\0'; q++) {
-		if (digits_only) {
-			if (*q >= '0' && *q <= '9')
-				p[j++] = *q;
-			continue;
-		}
-		if (*q == '%' || *q == '_' || *q == '\\')
-			p[j++] = '\\';
-		p[j++] = *q;
-	}
-	p[j++] = '%';
-	p[j] = '\0';
-	return p;
-}
-
 static void
 bind_filter(sqlite3_stmt *st, const struct contacts_filter *f, const char *name_pat,
     const char *phone_pat)
@@ -189,7 +164,7 @@ contacts_step_err(int rc)
 {
 	const char *msg = sqlite3_errmsg(db_conn());
 
-	if (rc == SQLITE_ERROR && msg != NULL && strncmp(msg, "callable_at:", 12) == 0)
+	if (rc == SQLITE_ERROR && msg != NULL && strncmp(msg, CALLHOURS_SQL_ERROR, strlen(CALLHOURS_SQL_ERROR)) == 0)
 		return DL_ERR_CONFIG;
 	return db_err(rc);
 }
@@ -234,17 +209,8 @@ contacts_list(const struct contacts_filter *f, char **json, size_t *len)
 	*json = NULL;
 	jsonw_init(&w);
 	clock_iso(f->now, now_iso);
-	if (f->q != NULL && *f->q != '\0') {
-		size_t digits = 0;
-		const char *p;
-
-		for (p = f->q; *p != '\0'; p++)
-			digits += *p >= '0' && *p <= '9';
-		if ((name_pat = like_pattern(f->q, 0)) == NULL)
-			goto done;
-		if (digits >= 3 && (phone_pat = like_pattern(f->q, 1)) == NULL)
-			goto done;
-	}
+	if (db_like_patterns(f->q, &name_pat, &phone_pat) != DL_OK)
+		goto done;
 	/* callable_at must exist before a statement naming it is prepared. */
 	if (f->callable && (err = callhours_register(db_conn())) != DL_OK)
 		goto done;

@@ -339,6 +339,48 @@ db_bind_text(sqlite3_stmt *st, int idx, const char *s)
 	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
 }
 
+/* "%q%" with LIKE's wildcards in q escaped; digits_only keeps q's digits. */
+static char *
+like_pattern(const char *q, int digits_only)
+{
+	size_t j = 0;
+	char *p = malloc(2 * strlen(q) + 3);
+
+	if (p == NULL)
+		return NULL;
+	p[j++] = '%';
+	for (; *q != '\0'; q++) {
+		if (digits_only) {
+			if (*q >= '0' && *q <= '9')
+				p[j++] = *q;
+			continue;
+		}
+		if (*q == '%' || *q == '_' || *q == '\\')
+			p[j++] = '\\';
+		p[j++] = *q;
+	}
+	p[j++] = '%';
+	p[j] = '\0';
+	return p;
+}
+
+enum dl_err
+db_like_patterns(const char *q, char **text, char **digits)
+{
+	size_t n = 0;
+	const char *p;
+
+	*text = *digits = NULL;
+	if (q == NULL || *q == '\0')
+		return DL_OK;
+	for (p = q; *p != '\0'; p++)
+		n += *p >= '0' && *p <= '9';
+	if ((*text = like_pattern(q, 0)) == NULL ||
+	    (n >= 3 && (*digits = like_pattern(q, 1)) == NULL))
+		return DL_ERR_NOMEM;
+	return DL_OK;
+}
+
 /* --- online backup ---------------------------------------------------- */
 
 /* `name` + `suffix` in a buffer the caller frees; NULL when out of memory. */

@@ -64,6 +64,15 @@ int db_latest_version(void);
 /* Bind a NUL-terminated string, or NULL as SQL NULL (copies the text). */
 int db_bind_text(sqlite3_stmt *st, int idx, const char *s);
 
+/*
+ * A search box's text q as LIKE patterns (ESCAPE '\'): *text matches q
+ * anywhere ("%q%", LIKE's wildcards in q taken as themselves); *digits
+ * matches q's digits anywhere in a number, and stays NULL when q holds
+ * fewer than 3 (they would match nearly every number). Both NULL for a
+ * NULL or empty q. The caller frees both, on DL_ERR_NOMEM too.
+ */
+enum dl_err db_like_patterns(const char *q, char **text, char **digits);
+
 /* 1 when `path` is the open database or one of the files SQLite keeps
  * beside it (-wal, -shm, -journal), through any link; 0 if not (or no
  * such file); -1 when out of memory. Anything that writes a file an admin

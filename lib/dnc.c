@@ -1,14 +1,12 @@
 /* dnc: the internal do-not-call list (see dnc.h). */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvread.h"
 #include "db.h"
 #include "dnc.h"
 #include "phone.h"
-#include "phonebatch.h"
+#include "rowbatch.h"
 #include "valid.h"
 
 static const char *const source_names[] = {
@@ -32,28 +30,16 @@ source_parse(const char *s)
 	return DNC_MANUAL;
 }
 
-static size_t
-utf8_chars(const char *s, size_t len)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < len; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	return n;
-}
+static const struct valid_field reason_field = {
+	"reason", VALID_STRING, 0, 0, DNC_REASON_MAX, NULL, NULL, "text of at most 200 characters"
+};
 
 int
 dnc_reason_ok(const char *reason)
 {
-	size_t len;
+	struct valid_error e;
 
-	if (reason == NULL)
-		return 1;
-	len = strlen(reason);
-	/* Each character is at most 4 bytes: a longer text cannot pass. */
-	return len <= DNC_REASON_MAX * 4 && valid_utf8(reason, len) &&
-	    utf8_chars(reason, len) <= DNC_REASON_MAX;
+	return valid_text(&reason_field, reason, NULL, &e) == DL_OK;
 }
 
 /* What libphonenumber writes as E.164: '+', a non-zero digit, at most 15
@@ -272,31 +258,6 @@ dnc_remove(const char *e164)
 static const char sql_page[] = ENTRY_COLS MATCH "ORDER BY d.rowid DESC LIMIT ?3 OFFSET ?4";
 static const char sql_count[] = "SELECT COUNT(*) FROM dnc d " MATCH;
 
-/* "%q%" with LIKE's wildcards in q escaped; digits_only keeps digits. */
-static char *
-like_pattern(const char *q, int digits_only)
-{
-	size_t j = 0;
-	char *p = malloc(2 * strlen(q) + 3);
-
-	if (p == NULL)
-		return NULL;
-	p[j++] = '%';
-	for (; *q != '\0'; q++) {
-		if (digits_only) {
-			if (*q >= '0' && *q <= '9')
-				p[j++] = *q;
-			continue;
-		}
-		if (*q == '%' || *q == '_' || *q == '\\')
-			p[j++] = '\\';
-		p[j++] = *q;
-	}
-	p[j++] = '%';
-	p[j] = '\0';
-	return p;
-}
-
 static int
 bind_match(sqlite3_stmt *st, const char *text_pat, const char *digit_pat)
 {
@@ -336,20 +297,13 @@ dnc_list(const struct dnc_filter *f, cJSON **out)
 	sqlite3_stmt *st;
 	long long total = 0;
 	enum dl_err err = DL_ERR_NOMEM;
-	size_t digits = 0;
-	const char *p;
 	int rc;
 
 	*out = NULL;
 	if (f->page < 1 || f->per_page < 1 || f->per_page > 200)
 		return DL_ERR_INVALID;
-	if (f->q != NULL && *f->q != '\0') {
-		for (p = f->q; *p != '\0'; p++)
-			digits += *p >= '0' && *p <= '9';
-		if ((text_pat = like_pattern(f->q, 0)) == NULL ||
-		    (digits >= 3 && (digit_pat = like_pattern(f->q, 1)) == NULL))
-			goto done;
-	}
+	if (db_like_patterns(f->q, &text_pat, &digit_pat) != DL_OK)
+		goto done;
 	if ((root = cJSON_CreateObject()) == NULL ||
 	    (items = cJSON_AddArrayToObject(root, "items")) == NULL)
 		goto done;
@@ -440,14 +394,6 @@ dnc_export(struct csvwrite *w)
 
 /* --- import ---------------------------------------------------------- */
 
-/*
- * libphonenumber costs ~19 us a number, ten times everything else a row
- * needs, so rows are gathered in batches whose phones are parsed on every
- * core (phonebatch, as the contact import does), then stored in row order
- * so the report lists rows in the file's order.
- */
-#define BATCH_ROWS 512
-
 enum { COL_PHONE, COL_REASON, NCOLS };
 
 static const char *const phone_aliases[] = { "phone number", "number", "telephone",
@@ -459,99 +405,32 @@ static const struct csvread_column columns[NCOLS] = {
 	[COL_REASON] = { "reason", reason_aliases, 0, { NULL, NULL } },
 };
 
-enum slot_kind { SLOT_ROW, SLOT_ERROR };
-
-/* A row, or a row's error found before phone parsing. Strings live in
- * the arena, referred to by offset (the arena may move). */
-struct slot {
-	long row;
-	enum slot_kind kind;
-	size_t phone, reason;            /* SLOT_ROW */
-	size_t column, code, message;    /* SLOT_ERROR; column SIZE_MAX: none */
-	size_t item;                     /* SLOT_ROW: index in items */
-};
-
 struct dnc_import {
-	struct csvread *reader;
-	char region[4];
+	struct rowbatch *rows;
 	long long added_by;
 	char *default_reason;
-	int in_tx;
-	long added, already_listed, error_count, listed;
-	cJSON *errors;
-
-	struct slot slots[BATCH_ROWS];
-	size_t nslots;
-	struct phonebatch_item items[BATCH_ROWS];
-	size_t nitems;
-	char *arena;
-	size_t alen, acap;
-	enum dl_err failed; /* sticky: the first error stops the import */
+	long added, already_listed;
 };
 
-static enum dl_err
-arena_add(struct dnc_import *imp, const char *s, size_t len, size_t *off)
+static void
+check_row(void *ud, const struct csvread_record *rec, struct rowbatch_reject *why)
 {
-	if (len + 1 > imp->acap - imp->alen) {
-		size_t cap = imp->acap ? imp->acap : 65536;
-		char *grown;
-
-		while (cap - imp->alen < len + 1)
-			cap *= 2;
-		if ((grown = realloc(imp->arena, cap)) == NULL)
-			return DL_ERR_NOMEM;
-		imp->arena = grown;
-		imp->acap = cap;
-	}
-	memcpy(imp->arena + imp->alen, s, len);
-	imp->arena[imp->alen + len] = '\0';
-	*off = imp->alen;
-	imp->alen += len + 1;
-	return DL_OK;
+	(void)ud;
+	rowbatch_too_long(columns[COL_REASON].name, rec->field[COL_REASON], rec->len[COL_REASON],
+	    DNC_REASON_MAX, why);
 }
 
 static enum dl_err
-report_error(struct dnc_import *imp, long row, const char *column, const char *code,
-    const char *message)
+store_row(void *ud, const struct rowbatch_row *r, struct rowbatch_reject *why)
 {
-	cJSON *e;
-
-	imp->error_count++;
-	if (imp->listed >= DNC_MAX_LISTED_ERRORS)
-		return DL_OK;
-	if ((e = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddNumberToObject(e, "row", (double)row) == NULL ||
-	    (column != NULL ? cJSON_AddStringToObject(e, "column", column) :
-	    cJSON_AddNullToObject(e, "column")) == NULL ||
-	    cJSON_AddStringToObject(e, "code", code) == NULL ||
-	    cJSON_AddStringToObject(e, "message", message) == NULL ||
-	    !cJSON_AddItemToArray(imp->errors, e)) {
-		cJSON_Delete(e);
-		return DL_ERR_NOMEM;
-	}
-	imp->listed++;
-	return DL_OK;
-}
-
-static enum dl_err
-store_slot(struct dnc_import *imp, const struct slot *sl)
-{
-	const char *a = imp->arena, *reason;
-	const struct phonebatch_item *it;
+	struct dnc_import *imp = ud;
+	const char *reason = r->field[COL_REASON][0] != '\0' ? r->field[COL_REASON] :
+	    imp->default_reason;
 	enum dl_err err;
 	int added;
 
-	if (sl->kind == SLOT_ERROR)
-		return report_error(imp, sl->row, sl->column == SIZE_MAX ? NULL : a + sl->column,
-		    a + sl->code, a + sl->message);
-	it = &imp->items[sl->item];
-	if (it->why == PHONE_INTERNAL)
-		return DL_ERR_NOMEM;
-	if (it->why != PHONE_OK)
-		return report_error(imp, sl->row, "phone", phone_reason_code(it->why),
-		    phone_reason_message(it->why));
-	reason = a[sl->reason] != '\0' ? a + sl->reason : imp->default_reason;
-	if ((err = dnc_add(it->info.e164, reason, DNC_IMPORT, imp->added_by, 0, &added)) != DL_OK)
+	(void)why;
+	if ((err = dnc_add(r->phone->e164, reason, DNC_IMPORT, imp->added_by, 0, &added)) != DL_OK)
 		return err;
 	if (added)
 		imp->added++;
@@ -560,87 +439,9 @@ store_slot(struct dnc_import *imp, const struct slot *sl)
 	return DL_OK;
 }
 
-/* Parse the batch's phones, then store its rows in order. */
-static enum dl_err
-flush(struct dnc_import *imp)
-{
-	enum dl_err err = DL_OK;
-	size_t i;
-
-	if (imp->failed != DL_OK)
-		return imp->failed;
-	/* Items point into the arena, which stays put until the reset below. */
-	for (i = 0; i < imp->nslots; i++)
-		if (imp->slots[i].kind == SLOT_ROW)
-			imp->items[imp->slots[i].item].text = imp->arena + imp->slots[i].phone;
-	if (imp->nitems > 0)
-		err = phonebatch_parse(imp->items, imp->nitems, imp->region);
-	for (i = 0; err == DL_OK && i < imp->nslots; i++)
-		err = store_slot(imp, &imp->slots[i]);
-	imp->nslots = imp->nitems = imp->alen = 0;
-	return imp->failed = err;
-}
-
-static enum dl_err
-next_slot(struct dnc_import *imp, struct slot **out)
-{
-	if (imp->failed != DL_OK)
-		return imp->failed;
-	if (imp->nslots == BATCH_ROWS && flush(imp) != DL_OK)
-		return imp->failed;
-	*out = &imp->slots[imp->nslots];
-	memset(*out, 0, sizeof(**out));
-	return DL_OK;
-}
-
-static enum dl_err
-on_row_error(void *ud, long row, const char *column, const char *code, const char *message)
-{
-	struct dnc_import *imp = ud;
-	struct slot *sl = NULL;
-	enum dl_err err;
-
-	if ((err = next_slot(imp, &sl)) != DL_OK)
-		return err;
-	sl->row = row;
-	sl->kind = SLOT_ERROR;
-	sl->column = SIZE_MAX;
-	if ((column != NULL && (err = arena_add(imp, column, strlen(column), &sl->column)) != DL_OK) ||
-	    (err = arena_add(imp, code, strlen(code), &sl->code)) != DL_OK ||
-	    (err = arena_add(imp, message, strlen(message), &sl->message)) != DL_OK)
-		return imp->failed = err;
-	imp->nslots++;
-	return DL_OK;
-}
-
-static enum dl_err
-on_record(void *ud, const struct csvread_record *rec)
-{
-	struct dnc_import *imp = ud;
-	struct slot *sl = NULL;
-	char msg[96];
-	enum dl_err err;
-
-	if (utf8_chars(rec->field[COL_REASON], rec->len[COL_REASON]) > DNC_REASON_MAX) {
-		snprintf(msg, sizeof(msg), "The reason is longer than %d characters.",
-		    DNC_REASON_MAX);
-		return on_row_error(imp, rec->row, "reason", "too_long", msg);
-	}
-	if ((err = next_slot(imp, &sl)) != DL_OK)
-		return err;
-	sl->row = rec->row;
-	sl->kind = SLOT_ROW;
-	if ((err = arena_add(imp, rec->field[COL_PHONE], rec->len[COL_PHONE], &sl->phone)) != DL_OK ||
-	    (err = arena_add(imp, rec->field[COL_REASON], rec->len[COL_REASON], &sl->reason)) != DL_OK)
-		return imp->failed = err;
-	sl->item = imp->nitems;
-	imp->items[imp->nitems].len = rec->len[COL_PHONE];
-	imp->nitems++;
-	imp->nslots++;
-	return DL_OK;
-}
-
-static const struct csvread_callbacks callbacks = { on_record, on_row_error };
+static const struct rowbatch_spec spec = {
+	columns, NCOLS, COL_PHONE, DNC_MAX_LISTED_ERRORS, check_row, store_row,
+};
 
 enum dl_err
 dnc_import_begin(const char *region, long long added_by, const char *default_reason,
@@ -650,25 +451,20 @@ dnc_import_begin(const char *region, long long added_by, const char *default_rea
 	enum dl_err err;
 
 	*out = NULL;
-	if (region == NULL || strlen(region) > 3 || !phone_region_supported(region) ||
-	    !dnc_reason_ok(default_reason))
+	if (!dnc_reason_ok(default_reason))
 		return DL_ERR_INVALID;
 	if ((imp = calloc(1, sizeof(*imp))) == NULL)
 		return DL_ERR_NOMEM;
-	snprintf(imp->region, sizeof(imp->region), "%s", region);
 	imp->added_by = added_by;
-	if ((default_reason != NULL && *default_reason != '\0' &&
-	    (imp->default_reason = strdup(default_reason)) == NULL) ||
-	    (imp->errors = cJSON_CreateArray()) == NULL ||
-	    (imp->reader = csvread_new(columns, NCOLS, &callbacks, imp)) == NULL) {
+	if (default_reason != NULL && *default_reason != '\0' &&
+	    (imp->default_reason = strdup(default_reason)) == NULL) {
 		dnc_import_abort(imp);
 		return DL_ERR_NOMEM;
 	}
-	if ((err = db_begin()) != DL_OK) {
+	if ((err = rowbatch_new(&spec, region, imp, &imp->rows)) != DL_OK) {
 		dnc_import_abort(imp);
 		return err;
 	}
-	imp->in_tx = 1;
 	*out = imp;
 	return DL_OK;
 }
@@ -676,17 +472,7 @@ dnc_import_begin(const char *region, long long added_by, const char *default_rea
 enum dl_err
 dnc_import_feed(struct dnc_import *imp, const void *data, size_t len)
 {
-	return csvread_feed(imp->reader, data, len);
-}
-
-const char *
-dnc_import_file_error(const struct dnc_import *imp, const char **message)
-{
-	const char *code = imp != NULL ? csvread_file_error_code(imp->reader) : NULL;
-
-	if (message != NULL)
-		*message = code != NULL ? csvread_file_error_message(imp->reader) : NULL;
-	return code;
+	return rowbatch_feed(imp->rows, data, len);
 }
 
 enum dl_err
@@ -695,16 +481,20 @@ dnc_import_finish(struct dnc_import *imp, struct dnc_report *rep)
 	enum dl_err err;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((err = csvread_finish(imp->reader)) != DL_OK || (err = flush(imp)) != DL_OK ||
-	    (err = db_commit()) != DL_OK)
+	if ((err = rowbatch_finish(imp->rows)) != DL_OK ||
+	    (err = rowbatch_commit(imp->rows)) != DL_OK)
 		return err;
-	imp->in_tx = 0;
 	rep->added = imp->added;
 	rep->already_listed = imp->already_listed;
-	rep->error_count = imp->error_count;
-	rep->errors = imp->errors;
-	imp->errors = NULL;
+	rep->error_count = rowbatch_error_count(imp->rows);
+	rep->errors = rowbatch_take_errors(imp->rows);
 	return DL_OK;
+}
+
+const char *
+dnc_import_file_error(const struct dnc_import *imp, const char **message)
+{
+	return rowbatch_file_error(imp != NULL ? imp->rows : NULL, message);
 }
 
 void
@@ -712,12 +502,8 @@ dnc_import_abort(struct dnc_import *imp)
 {
 	if (imp == NULL)
 		return;
-	if (imp->in_tx)
-		db_rollback();
-	csvread_free(imp->reader);
-	cJSON_Delete(imp->errors);
+	rowbatch_free(imp->rows);
 	free(imp->default_reason);
-	free(imp->arena);
 	free(imp);
 }
 
@@ -727,20 +513,8 @@ dnc_report_json(struct dnc_report *rep)
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL || cJSON_AddNumberToObject(o, "added", (double)rep->added) == NULL ||
-	    cJSON_AddNumberToObject(o, "already_listed", (double)rep->already_listed) == NULL) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	if (rep->errors == NULL && (rep->errors = cJSON_CreateArray()) == NULL) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	if (!cJSON_AddItemToObject(o, "errors", rep->errors)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	rep->errors = NULL;
-	if (cJSON_AddNumberToObject(o, "error_count", (double)rep->error_count) == NULL) {
+	    cJSON_AddNumberToObject(o, "already_listed", (double)rep->already_listed) == NULL ||
+	    !rowbatch_errors_json(o, &rep->errors, rep->error_count)) {
 		cJSON_Delete(o);
 		return NULL;
 	}

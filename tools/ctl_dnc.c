@@ -18,30 +18,25 @@
 #include "db.h"
 #include "dnc.h"
 #include "ctl.h"
+#include "upload.h"
+
+static enum dl_err
+feed(void *imp, const char *data, size_t len)
+{
+	return dnc_import_feed(imp, data, len);
+}
 
 int
 ctl_dnc_import(int argc, char **argv)
 {
-	const char *file = NULL, *reason = NULL, *code, *msg;
+	static const char *const options[] = { "reason", NULL };
+	const char *file, *reason = NULL, *msg;
 	struct dnc_import *imp;
 	struct dnc_report rep;
-	char buf[65536];
 	cJSON *json;
-	char *text;
-	size_t got;
-	FILE *in;
 	enum dl_err err;
-	int i;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc)
-			reason = argv[++i];
-		else if (file == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			file = argv[i];
-		else
-			return -1;
-	}
-	if (file == NULL)
+	if ((file = upload_args(argc, argv, options, &reason)) == NULL)
 		return -1;
 	if (!dnc_reason_ok(reason)) {
 		fprintf(stderr, "dialerctl: --reason takes UTF-8 text of at most %d characters\n",
@@ -50,44 +45,22 @@ ctl_dnc_import(int argc, char **argv)
 	}
 	if (!ctl_open_db())
 		return 1;
-	if ((in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb")) == NULL) {
-		fprintf(stderr, "dialerctl: %s: %s\n", file, strerror(errno));
-		return 1;
-	}
 	if ((err = dnc_import_begin(config_get("DIALER_DEFAULT_REGION"), 0, reason, &imp)) != DL_OK) {
 		fprintf(stderr, "dialerctl: %s\n", err == DL_ERR_INVALID ?
 		    "DIALER_DEFAULT_REGION is not a region libphonenumber knows" : dl_strerror(err));
-		if (in != stdin)
-			fclose(in);
 		return 1;
 	}
-	while (err == DL_OK && (got = fread(buf, 1, sizeof(buf), in)) > 0)
-		err = dnc_import_feed(imp, buf, got);
-	if (err == DL_OK && ferror(in))
-		err = DL_ERR_IO;
-	if (in != stdin)
-		fclose(in);
-	if (err == DL_OK)
-		err = dnc_import_finish(imp, &rep);
-	if (err != DL_OK) {
-		code = dnc_import_file_error(imp, &msg);
-		fprintf(stderr, "dialerctl: %s: %s; nothing was stored\n", file,
-		    code != NULL ? msg : err == DL_ERR_IO ? strerror(errno) : dl_strerror(err));
+	if ((err = upload_file(file, feed, imp)) == DL_OK &&
+	    (err = dnc_import_finish(imp, &rep)) == DL_OK) {
 		dnc_import_abort(imp);
-		return 1;
-	}
-	dnc_import_abort(imp);
-	if ((json = dnc_report_json(&rep)) == NULL || (text = cJSON_Print(json)) == NULL) {
-		fprintf(stderr, "dialerctl: out of memory (the rows were stored)\n");
-		cJSON_Delete(json);
+		json = dnc_report_json(&rep);
 		dnc_report_free(&rep);
-		return 1;
+		return upload_print_report(json, 1);
 	}
-	printf("%s\n", text);
-	cJSON_free(text);
-	cJSON_Delete(json);
-	dnc_report_free(&rep);
-	return 0;
+	dnc_import_file_error(imp, &msg);
+	upload_file_failed(file, err, msg);
+	dnc_import_abort(imp);
+	return 1;
 }
 
 int

@@ -15,6 +15,7 @@
 #include "contacts.h"
 #include "db.h"
 #include "secure.h"
+#include "upload.h"
 #include "ctl.h"
 
 static int
@@ -203,88 +204,58 @@ cmd_ensure_admin(int argc, char **argv)
 	return 0;
 }
 
+static enum dl_err
+import_feed(void *imp, const char *data, size_t len)
+{
+	return contacts_import_feed(imp, data, len);
+}
+
 static int
 cmd_import(int argc, char **argv)
 {
-	const char *file = NULL, *list = NULL, *region = NULL;
+	enum { LIST, LIST_ID, REGION };
+	static const char *const options[] = { "list", "list-id", "region", NULL };
+	const char *opt[3] = { NULL, NULL, NULL }, *file, *slash, *msg;
 	long long list_id = 0;
 	struct contacts_import *imp;
 	struct contacts_report rep;
-	char buf[65536];
-	FILE *in;
-	size_t got;
 	enum dl_err err;
 	cJSON *json;
-	char *text;
-	int i;
+	char *end;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--list") == 0 && i + 1 < argc)
-			list = argv[++i];
-		else if (strcmp(argv[i], "--list-id") == 0 && i + 1 < argc) {
-			char *end;
-
-			list_id = strtoll(argv[++i], &end, 10);
-			if (*end != '\0' || list_id <= 0) {
-				fprintf(stderr, "dialerctl: --list-id takes a list id\n");
-				return 2;
-			}
-		} else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
-			region = argv[++i];
-		else if (file == NULL && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
-			file = argv[i];
-		else
-			return -1;
-	}
-	if (file == NULL)
+	if ((file = upload_args(argc, argv, options, opt)) == NULL)
 		return -1;
+	if (opt[LIST_ID] != NULL &&
+	    ((list_id = strtoll(opt[LIST_ID], &end, 10)) <= 0 || *end != '\0')) {
+		fprintf(stderr, "dialerctl: --list-id takes a list id\n");
+		return 2;
+	}
 	if (!ctl_open_db())
 		return 1;
-	if (list == NULL) {
-		const char *slash = strrchr(file, '/');
-
-		list = strcmp(file, "-") == 0 ? "stdin" : slash != NULL ? slash + 1 : file;
+	if (opt[LIST] == NULL) {
+		slash = strrchr(file, '/');
+		opt[LIST] = strcmp(file, "-") == 0 ? "stdin" : slash != NULL ? slash + 1 : file;
 	}
-	if (region == NULL)
-		region = config_get("DIALER_DEFAULT_REGION");
-	if ((in = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb")) == NULL) {
-		perror(file);
-		return 1;
-	}
-	err = contacts_import_begin(list, list_id, 0, region, &imp);
-	if (err != DL_OK) {
+	if (opt[REGION] == NULL)
+		opt[REGION] = config_get("DIALER_DEFAULT_REGION");
+	if ((err = contacts_import_begin(opt[LIST], list_id, 0, opt[REGION], &imp)) != DL_OK) {
 		fprintf(stderr, "dialerctl: %s\n", err == DL_ERR_NOTFOUND ? "no such list" :
 		    err == DL_ERR_INVALID ? "unknown region" : dl_strerror(err));
-		if (in != stdin)
-			fclose(in);
 		return 1;
 	}
-	while (err == DL_OK && (got = fread(buf, 1, sizeof(buf), in)) > 0)
-		err = contacts_import_feed(imp, buf, got);
-	if (err == DL_OK && ferror(in))
-		err = DL_ERR_IO;
-	if (in != stdin)
-		fclose(in);
-	if (err == DL_OK)
+	if ((err = upload_file(file, import_feed, imp)) == DL_OK)
 		err = contacts_import_finish(imp, &rep);
 	if (err != DL_OK && err != DL_ERR_CONFLICT) {
-		const char *msg, *code = contacts_import_file_error(imp, &msg);
-
-		fprintf(stderr, "dialerctl: %s: %s\n", file, code != NULL ? msg : dl_strerror(err));
+		contacts_import_file_error(imp, &msg);
+		upload_file_failed(file, err, msg);
 		contacts_import_abort(imp);
 		return 1;
 	}
 	contacts_import_abort(imp);
-	if ((json = contacts_report_json(&rep)) == NULL ||
-	    (text = cJSON_Print(json)) == NULL) {
-		cJSON_Delete(json);
-		contacts_report_free(&rep);
-		return 1;
-	}
-	printf("%s\n", text);
-	cJSON_free(text);
-	cJSON_Delete(json);
+	json = contacts_report_json(&rep);
 	contacts_report_free(&rep);
+	if (upload_print_report(json, err == DL_OK) != 0)
+		return 1;
 	if (err == DL_ERR_CONFLICT) {
 		fprintf(stderr, "dialerctl: none of the rows could be imported; nothing stored\n");
 		return 1;
