@@ -157,33 +157,8 @@ count(const char *sql)
 	return tu_sql_int(sql);
 }
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (!cJSON_IsString(v))
-		fail_msg("\"%s\" is not a string", key);
-	return v->valuestring;
-}
 
-static double
-jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsNumber(v))
-		fail_msg("\"%s\" is not a number", key);
-	return v->valuedouble;
-}
-
-static int
-jnull(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return v != NULL && cJSON_IsNull(v);
-}
 
 #define HEADER "name,company,phone,title\n"
 
@@ -296,18 +271,18 @@ test_report_json(void **state)
 	assert_non_null(j);
 	/* The errors array moved into the result. */
 	assert_null(r.rep.errors);
-	assert_int_equal((long long)jnum(j, "list_id"), r.rep.list_id);
-	assert_int_equal((long)jnum(j, "imported"), 1);
-	assert_int_equal((long)jnum(j, "skipped"), 1);
-	assert_int_equal((long)jnum(j, "error_count"), 1);
+	assert_int_equal((long long)tu_jnum(j, "list_id"), r.rep.list_id);
+	assert_int_equal((long)tu_jnum(j, "imported"), 1);
+	assert_int_equal((long)tu_jnum(j, "skipped"), 1);
+	assert_int_equal((long)tu_jnum(j, "error_count"), 1);
 	errs = cJSON_GetObjectItemCaseSensitive(j, "errors");
 	assert_true(cJSON_IsArray(errs));
 	assert_int_equal(cJSON_GetArraySize(errs), 1);
 	e = cJSON_GetArrayItem(errs, 0);
-	assert_int_equal((long)jnum(e, "row"), 3);
-	assert_string_equal(jstr(e, "column"), "name");
-	assert_string_equal(jstr(e, "code"), "required");
-	assert_true(jstr(e, "message")[0] != '\0');
+	assert_int_equal((long)tu_jnum(e, "row"), 3);
+	assert_string_equal(tu_jstr(e, "column"), "name");
+	assert_string_equal(tu_jstr(e, "code"), "required");
+	assert_true(tu_jstr(e, "message")[0] != '\0');
 	assert_int_equal(cJSON_GetArraySize(j), 6);
 	cJSON_Delete(j);
 	/* Freeing the emptied report is harmless. */
@@ -367,8 +342,8 @@ test_row_errors(void **state)
 	assert_null(error_for_row(r.rep.errors, 2));
 	assert_null(error_for_row(r.rep.errors, 10));
 	/* Errors are listed in row order. */
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors, 9), "row"), 13);
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors, 9), "row"), 13);
 	result_free(&r);
 
 	assert_int_equal(count("SELECT COUNT(*) FROM contacts"), 4);
@@ -397,8 +372,8 @@ test_duplicates_in_file(void **state)
 	expect_error(r.rep.errors, 3, "phone", "duplicate");
 	expect_error(r.rep.errors, 5, "phone", "duplicate");
 	e = error_for_row(r.rep.errors, 3);
-	assert_non_null(strstr(jstr(e, "message"), "+12025550143"));
-	assert_non_null(strstr(jstr(e, "message"), "earlier row"));
+	assert_non_null(strstr(tu_jstr(e, "message"), "+12025550143"));
+	assert_non_null(strstr(tu_jstr(e, "message"), "earlier row"));
 	result_free(&r);
 	/* The first occurrence is the one kept. */
 	assert_int_equal(count("SELECT COUNT(*) FROM contacts WHERE phone_e164 = '+12025550143' "
@@ -442,8 +417,8 @@ test_append_to_list(void **state)
 	assert_int_equal(r.rep.error_count, 1);
 	expect_error(r.rep.errors, 3, "phone", "duplicate");
 	e = error_for_row(r.rep.errors, 3);
-	assert_non_null(strstr(jstr(e, "message"), "already in this list"));
-	assert_null(strstr(jstr(e, "message"), "earlier row"));
+	assert_non_null(strstr(tu_jstr(e, "message"), "already in this list"));
+	assert_null(strstr(tu_jstr(e, "message"), "earlier row"));
 	result_free(&r);
 
 	assert_int_equal(count("SELECT COUNT(*) FROM contact_lists"), 1);
@@ -631,8 +606,8 @@ test_error_list_capped(void **state)
 	assert_int_equal(r.rep.error_count, bad);
 	assert_int_equal(cJSON_GetArraySize(r.rep.errors), CONTACTS_MAX_LISTED_ERRORS);
 	/* The first ones are listed, in order. */
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors,
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors,
 	    CONTACTS_MAX_LISTED_ERRORS - 1), "row"), CONTACTS_MAX_LISTED_ERRORS + 2);
 	result_free(&r);
 	assert_int_equal(count("SELECT source_row FROM contacts WHERE name = 'Grace Hopper'"),
@@ -779,8 +754,8 @@ test_large_import_duplicates_and_errors(void **state)
 	expect_error(r.rep.errors, 1002, "phone", "duplicate");
 	expect_error(r.rep.errors, 1021, "phone", "duplicate");
 	for (i = 1; i < 30; i++)
-		assert_true(jnum(cJSON_GetArrayItem(r.rep.errors, i - 1), "row") <
-		    jnum(cJSON_GetArrayItem(r.rep.errors, i), "row"));
+		assert_true(tu_jnum(cJSON_GetArrayItem(r.rep.errors, i - 1), "row") <
+		    tu_jnum(cJSON_GetArrayItem(r.rep.errors, i), "row"));
 	result_free(&r);
 }
 
@@ -873,9 +848,9 @@ query(long long list, const char *status, const char *q, long long page,
 	assert_true(cJSON_IsArray(arr));
 	if (items != NULL)
 		*items = cJSON_GetArraySize(arr);
-	assert_int_equal((long long)jnum(out, "page"), page);
-	assert_int_equal((long long)jnum(out, "per_page"), per_page);
-	total = (long long)jnum(out, "total");
+	assert_int_equal((long long)tu_jnum(out, "page"), page);
+	assert_int_equal((long long)tu_jnum(out, "per_page"), per_page);
+	total = (long long)tu_jnum(out, "total");
 	if (keep != NULL)
 		*keep = out;
 	else
@@ -925,31 +900,31 @@ test_list_item_shape(void **state)
 	query(a, NULL, NULL, 1, 200, NULL, &out);
 	items = cJSON_GetObjectItemCaseSensitive(out, "items");
 	it = cJSON_GetArrayItem(items, 0);
-	assert_true(jnum(it, "id") > 0);
-	assert_int_equal((long long)jnum(it, "list_id"), a);
-	assert_string_equal(jstr(it, "name"), "Ada Lovelace");
-	assert_string_equal(jstr(it, "company"), "Analytical Engines");
-	assert_string_equal(jstr(it, "title"), "Countess");
-	assert_string_equal(jstr(it, "phone"), "+12025550143");
-	assert_string_equal(jstr(it, "phone_display"), "(202) 555-0143");
-	assert_string_equal(jstr(it, "region"), "US");
-	assert_string_equal(jstr(it, "status"), "not_called");
-	assert_true(jnull(it, "last_outcome"));
-	assert_true(jnull(it, "last_called_at"));
-	assert_true(jnull(it, "timezone"));
-	assert_int_equal((long)jnum(it, "attempts"), 0);
-	assert_true(jnull(it, "callback_at"));
-	assert_true(jnull(it, "callback_by"));
-	assert_true(jnull(it, "retry_at"));
+	assert_true(tu_jnum(it, "id") > 0);
+	assert_int_equal((long long)tu_jnum(it, "list_id"), a);
+	assert_string_equal(tu_jstr(it, "name"), "Ada Lovelace");
+	assert_string_equal(tu_jstr(it, "company"), "Analytical Engines");
+	assert_string_equal(tu_jstr(it, "title"), "Countess");
+	assert_string_equal(tu_jstr(it, "phone"), "+12025550143");
+	assert_string_equal(tu_jstr(it, "phone_display"), "(202) 555-0143");
+	assert_string_equal(tu_jstr(it, "region"), "US");
+	assert_string_equal(tu_jstr(it, "status"), "not_called");
+	assert_true(tu_jnull(it, "last_outcome"));
+	assert_true(tu_jnull(it, "last_called_at"));
+	assert_true(tu_jnull(it, "timezone"));
+	assert_int_equal((long)tu_jnum(it, "attempts"), 0);
+	assert_true(tu_jnull(it, "callback_at"));
+	assert_true(tu_jnull(it, "callback_by"));
+	assert_true(tu_jnull(it, "retry_at"));
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "final")));
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "do_not_call")));
-	assert_true(jnull(it, "reserved_by"));
-	assert_true(jnull(it, "reserved_until"));
+	assert_true(tu_jnull(it, "reserved_by"));
+	assert_true(tu_jnull(it, "reserved_until"));
 	assert_int_equal(cJSON_GetArraySize(it), 20);
 	/* Alan Turing has no title. */
 	it = cJSON_GetArrayItem(items, 2);
-	assert_string_equal(jstr(it, "name"), "Alan Turing");
-	assert_true(jnull(it, "title"));
+	assert_string_equal(tu_jstr(it, "name"), "Alan Turing");
+	assert_true(tu_jnull(it, "title"));
 	cJSON_Delete(out);
 }
 
@@ -968,7 +943,7 @@ test_list_paging(void **state)
 		assert_int_equal(n, page < 3 ? 2 : page == 3 ? 1 : 0);
 		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(out, "items")) {
 			assert_true(k < 5);
-			seen[k++] = (long long)jnum(it, "id");
+			seen[k++] = (long long)tu_jnum(it, "id");
 		}
 		cJSON_Delete(out);
 	}
@@ -1073,7 +1048,7 @@ item_named(long long a, const char *name, long long now, cJSON **out)
 	free(text);
 	assert_non_null(*out);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(*out, "items"))
-		if (strcmp(jstr(it, "name"), name) == 0)
+		if (strcmp(tu_jstr(it, "name"), name) == 0)
 			return it;
 	fail_msg("no contact named %s", name);
 	return NULL;
@@ -1102,13 +1077,13 @@ test_list_queue_fields(void **state)
 
 	it = item_named(a, "Grace Hopper", NOW, &out);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "final")));
-	assert_int_equal((long)jnum(it, "attempts"), 2);
+	assert_int_equal((long)tu_jnum(it, "attempts"), 2);
 	cJSON_Delete(out);
 	/* no_answer with a retry to come is not final; without one it is. */
 	it = item_named(a, "Alan Turing", NOW, &out);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "final")));
-	assert_string_equal(jstr(it, "retry_at"), "2026-11-24T20:00:00Z");
-	assert_string_equal(jstr(it, "timezone"), "America/New_York");
+	assert_string_equal(tu_jstr(it, "retry_at"), "2026-11-24T20:00:00Z");
+	assert_string_equal(tu_jstr(it, "timezone"), "America/New_York");
 	cJSON_Delete(out);
 	it = item_named(a, "Barbara Liskov", NOW, &out);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "final")));
@@ -1123,14 +1098,14 @@ test_list_queue_fields(void **state)
 	cJSON_Delete(out);
 	/* A reservation shows while it lasts. */
 	it = item_named(a, "Edsger_Dijkstra", NOW, &out);
-	assert_string_equal(jstr(it, "callback_at"), "2026-11-25T09:00:00Z");
-	assert_int_equal((long)jnum(it, "callback_by"), 1);
-	assert_int_equal((long)jnum(it, "reserved_by"), 1);
-	assert_string_equal(jstr(it, "reserved_until"), "2026-11-24T18:05:00Z");
+	assert_string_equal(tu_jstr(it, "callback_at"), "2026-11-25T09:00:00Z");
+	assert_int_equal((long)tu_jnum(it, "callback_by"), 1);
+	assert_int_equal((long)tu_jnum(it, "reserved_by"), 1);
+	assert_string_equal(tu_jstr(it, "reserved_until"), "2026-11-24T18:05:00Z");
 	cJSON_Delete(out);
 	it = item_named(a, "Edsger_Dijkstra", NOW + 300, &out);
-	assert_true(jnull(it, "reserved_by"));
-	assert_true(jnull(it, "reserved_until"));
+	assert_true(tu_jnull(it, "reserved_by"));
+	assert_true(tu_jnull(it, "reserved_until"));
 	cJSON_Delete(out);
 }
 
@@ -1148,7 +1123,7 @@ callable_total(long long list, const char *q, long long now)
 	out = cJSON_Parse(text);
 	free(text);
 	assert_non_null(out);
-	total = (long long)jnum(out, "total");
+	total = (long long)tu_jnum(out, "total");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(out, "items")), total);
 	cJSON_Delete(out);
 	return total;
@@ -1196,21 +1171,21 @@ test_lists_overview(void **state)
 
 	/* Newest first. */
 	it = cJSON_GetArrayItem(items, 0);
-	assert_int_equal((long long)jnum(it, "id"), b);
-	assert_string_equal(jstr(it, "name"), "List B");
-	assert_int_equal(strlen(jstr(it, "created_at")), 20);
-	assert_int_equal((long)jnum(it, "total"), 2);
+	assert_int_equal((long long)tu_jnum(it, "id"), b);
+	assert_string_equal(tu_jstr(it, "name"), "List B");
+	assert_int_equal(strlen(tu_jstr(it, "created_at")), 20);
+	assert_int_equal((long)tu_jnum(it, "total"), 2);
 	counts = cJSON_GetObjectItemCaseSensitive(it, "counts");
-	assert_int_equal((long)jnum(counts, "not_called"), 2);
-	assert_int_equal((long)jnum(counts, "called"), 0);
+	assert_int_equal((long)tu_jnum(counts, "not_called"), 2);
+	assert_int_equal((long)tu_jnum(counts, "called"), 0);
 
 	it = cJSON_GetArrayItem(items, 1);
-	assert_int_equal((long long)jnum(it, "id"), a);
-	assert_string_equal(jstr(it, "name"), "List A");
-	assert_int_equal((long)jnum(it, "total"), 5);
+	assert_int_equal((long long)tu_jnum(it, "id"), a);
+	assert_string_equal(tu_jstr(it, "name"), "List A");
+	assert_int_equal((long)tu_jnum(it, "total"), 5);
 	counts = cJSON_GetObjectItemCaseSensitive(it, "counts");
-	assert_int_equal((long)jnum(counts, "not_called"), 3);
-	assert_int_equal((long)jnum(counts, "called"), 1);
+	assert_int_equal((long)tu_jnum(counts, "not_called"), 3);
+	assert_int_equal((long)tu_jnum(counts, "called"), 1);
 	n = cJSON_GetObjectItemCaseSensitive(counts, "voicemail");
 	assert_true(cJSON_IsNumber(n) && n->valuedouble == 1);
 	cJSON_Delete(out);
@@ -1234,7 +1209,7 @@ test_archive(void **state)
 	assert_int_equal(contacts_lists(&out), DL_OK);
 	items = cJSON_GetObjectItemCaseSensitive(out, "items");
 	assert_int_equal(cJSON_GetArraySize(items), 1);
-	assert_int_equal((long long)jnum(cJSON_GetArrayItem(items, 0), "id"), a);
+	assert_int_equal((long long)tu_jnum(cJSON_GetArrayItem(items, 0), "id"), a);
 	cJSON_Delete(out);
 	/* ... and from contact listings, whichever filter. */
 	assert_int_equal(query(0, NULL, NULL, 1, 200, &n, NULL), 5);

@@ -57,31 +57,8 @@ add(const char *e164, const char *reason, int expect_added)
 	assert_int_equal(added, expect_added);
 }
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (!cJSON_IsString(v))
-		fail_msg("\"%s\" is not a string", key);
-	return v->valuestring;
-}
 
-static double
-jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsNumber(v))
-		fail_msg("\"%s\" is not a number", key);
-	return v->valuedouble;
-}
-
-static int
-jnull(const cJSON *o, const char *key)
-{
-	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
-}
 
 /* --- add, check, remove ---------------------------------------------- */
 
@@ -197,22 +174,22 @@ test_add_entry(void **state)
 	assert_int_equal(dnc_add_entry("+12025550143", "asked", DNC_MANUAL, alice(), &added,
 	    &entry), DL_OK);
 	assert_int_equal(added, 1);
-	assert_string_equal(jstr(entry, "phone"), "+12025550143");
-	assert_string_equal(jstr(entry, "phone_display"), "(202) 555-0143");
-	assert_string_equal(jstr(entry, "reason"), "asked");
-	assert_string_equal(jstr(entry, "source"), "manual");
-	assert_int_equal((long long)jnum(entry, "added_by"), alice());
-	assert_string_equal(jstr(entry, "added_by_name"), "alice");
-	assert_true(jnull(entry, "call_id"));
-	assert_int_equal(strlen(jstr(entry, "added_at")), 20);
+	assert_string_equal(tu_jstr(entry, "phone"), "+12025550143");
+	assert_string_equal(tu_jstr(entry, "phone_display"), "(202) 555-0143");
+	assert_string_equal(tu_jstr(entry, "reason"), "asked");
+	assert_string_equal(tu_jstr(entry, "source"), "manual");
+	assert_int_equal((long long)tu_jnum(entry, "added_by"), alice());
+	assert_string_equal(tu_jstr(entry, "added_by_name"), "alice");
+	assert_true(tu_jnull(entry, "call_id"));
+	assert_int_equal(strlen(tu_jstr(entry, "added_at")), 20);
 	assert_int_equal(cJSON_GetArraySize(entry), 8);
 	cJSON_Delete(entry);
 	/* Again: the first entry comes back. */
 	assert_int_equal(dnc_add_entry("+12025550143", "later", DNC_MANUAL, 0, &added, &entry),
 	    DL_OK);
 	assert_int_equal(added, 0);
-	assert_string_equal(jstr(entry, "reason"), "asked");
-	assert_string_equal(jstr(entry, "added_by_name"), "alice");
+	assert_string_equal(tu_jstr(entry, "reason"), "asked");
+	assert_string_equal(tu_jstr(entry, "added_by_name"), "alice");
 	cJSON_Delete(entry);
 	/* A bad number stores nothing and returns no entry. */
 	assert_int_equal(dnc_add_entry("555", NULL, DNC_MANUAL, 0, &added, &entry),
@@ -221,10 +198,10 @@ test_add_entry(void **state)
 	/* A UK number shows its national form. */
 	assert_int_equal(dnc_add_entry("+442079460018", NULL, DNC_MANUAL, 0, &added, &entry),
 	    DL_OK);
-	assert_string_equal(jstr(entry, "phone_display"), "020 7946 0018");
-	assert_true(jnull(entry, "reason"));
-	assert_true(jnull(entry, "added_by"));
-	assert_true(jnull(entry, "added_by_name"));
+	assert_string_equal(tu_jstr(entry, "phone_display"), "020 7946 0018");
+	assert_true(tu_jnull(entry, "reason"));
+	assert_true(tu_jnull(entry, "added_by"));
+	assert_true(tu_jnull(entry, "added_by_name"));
 	cJSON_Delete(entry);
 }
 
@@ -269,7 +246,7 @@ phones(const cJSON *out, char *buf, size_t bufsz)
 	buf[0] = '\0';
 	cJSON_ArrayForEach(it, items)
 		n += (size_t)snprintf(buf + n, bufsz - n, "%s%s", n > 0 ? "," : "",
-		    jstr(it, "phone"));
+		    tu_jstr(it, "phone"));
 	return buf;
 }
 
@@ -287,17 +264,17 @@ test_list_newest_first_and_paging(void **state)
 	add("+12025550145", NULL, 1);
 	out = page(NULL, 1, 2);
 	assert_string_equal(phones(out, buf, sizeof(buf)), "+12025550145,+12025550144");
-	assert_int_equal((long long)jnum(out, "total"), 5);
-	assert_int_equal((long long)jnum(out, "page"), 1);
-	assert_int_equal((long long)jnum(out, "per_page"), 2);
+	assert_int_equal((long long)tu_jnum(out, "total"), 5);
+	assert_int_equal((long long)tu_jnum(out, "page"), 1);
+	assert_int_equal((long long)tu_jnum(out, "per_page"), 2);
 	cJSON_Delete(out);
 	out = page(NULL, 3, 2);
 	assert_string_equal(phones(out, buf, sizeof(buf)), "+12025550141");
-	assert_int_equal((long long)jnum(out, "total"), 5);
+	assert_int_equal((long long)tu_jnum(out, "total"), 5);
 	cJSON_Delete(out);
 	out = page(NULL, 4, 2);
 	assert_string_equal(phones(out, buf, sizeof(buf)), "");
-	assert_int_equal((long long)jnum(out, "total"), 5);
+	assert_int_equal((long long)tu_jnum(out, "total"), 5);
 	cJSON_Delete(out);
 	/* A removed newest and a new one: the new one is first. */
 	assert_int_equal(dnc_remove("+12025550145"), DL_OK);
@@ -336,7 +313,7 @@ test_list_search(void **state)
 	/* Digits, however they are written, find the number. */
 	out = page("555-0143", 1, 50);
 	assert_string_equal(phones(out, buf, sizeof(buf)), "+12025550143");
-	assert_int_equal((long long)jnum(out, "total"), 1);
+	assert_int_equal((long long)tu_jnum(out, "total"), 1);
 	cJSON_Delete(out);
 	out = page("(202) 555", 1, 50);
 	assert_string_equal(phones(out, buf, sizeof(buf)),
@@ -352,7 +329,7 @@ test_list_search(void **state)
 	cJSON_Delete(out);
 	out = page("_", 1, 50);
 	assert_string_equal(phones(out, buf, sizeof(buf)), "");
-	assert_int_equal((long long)jnum(out, "total"), 0);
+	assert_int_equal((long long)tu_jnum(out, "total"), 0);
 	cJSON_Delete(out);
 	/* Two digits are too few to search numbers by. */
 	out = page("20", 1, 50);
@@ -458,13 +435,13 @@ expect_error(const cJSON *errors, int i, long row, const char *column, const cha
 
 	if (e == NULL)
 		fail_msg("no error %d", i);
-	assert_int_equal((long)jnum(e, "row"), row);
+	assert_int_equal((long)tu_jnum(e, "row"), row);
 	if (column == NULL)
-		assert_true(jnull(e, "column"));
+		assert_true(tu_jnull(e, "column"));
 	else
-		assert_string_equal(jstr(e, "column"), column);
-	assert_string_equal(jstr(e, "code"), code);
-	assert_true(jstr(e, "message")[0] != '\0');
+		assert_string_equal(tu_jstr(e, "column"), column);
+	assert_string_equal(tu_jstr(e, "code"), code);
+	assert_true(tu_jstr(e, "message")[0] != '\0');
 }
 
 static void
@@ -525,7 +502,7 @@ test_import_default_reason_and_long_reason(void **state)
 	assert_int_equal(r.rep.added, 2);
 	assert_int_equal(r.rep.error_count, 1);
 	expect_error(r.rep.errors, 0, 4, "reason", "too_long");
-	assert_non_null(strstr(jstr(cJSON_GetArrayItem(r.rep.errors, 0), "message"), "200"));
+	assert_non_null(strstr(tu_jstr(cJSON_GetArrayItem(r.rep.errors, 0), "message"), "200"));
 	assert_int_equal(dnc_check("+12025550143", &listed, &e), DL_OK);
 	assert_string_equal(e.reason, "registry 2026");
 	assert_int_equal(e.added_by, 0);
@@ -601,8 +578,8 @@ test_import_large(void **state)
 	assert_int_equal(r.rep.error_count, 1500);
 	assert_int_equal(cJSON_GetArraySize(r.rep.errors), DNC_MAX_LISTED_ERRORS);
 	/* Listed in row order: the bad rows are 3, 5, 7, ... */
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
-	assert_int_equal((long)jnum(cJSON_GetArrayItem(r.rep.errors, DNC_MAX_LISTED_ERRORS - 1),
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors, 0), "row"), 3);
+	assert_int_equal((long)tu_jnum(cJSON_GetArrayItem(r.rep.errors, DNC_MAX_LISTED_ERRORS - 1),
 	    "row"), 2 * DNC_MAX_LISTED_ERRORS + 1);
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM dnc"), 1500);
 	dnc_report_free(&r.rep);

@@ -141,15 +141,6 @@ feed_all(struct rowbatch *rb, const char *data, size_t len, size_t piece)
 	return err;
 }
 
-static const char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsString(v))
-		fail_msg("\"%s\" is not a string", key);
-	return v->valuestring;
-}
 
 static void
 test_rows_in_order_across_batches(void **state)
@@ -185,20 +176,20 @@ test_rows_in_order_across_batches(void **state)
 		    want_row);
 		switch (i % 5) {
 		case 1:
-			assert_string_equal(jstr(e, "code"), "refused");
-			assert_string_equal(jstr(e, "column"), "note");
+			assert_string_equal(tu_jstr(e, "code"), "refused");
+			assert_string_equal(tu_jstr(e, "column"), "note");
 			break;
 		case 2:
-			assert_string_equal(jstr(e, "column"), "phone");
-			assert_true(strlen(jstr(e, "message")) > 0);
+			assert_string_equal(tu_jstr(e, "column"), "phone");
+			assert_true(strlen(tu_jstr(e, "message")) > 0);
 			break;
 		case 3:
-			assert_string_equal(jstr(e, "code"), "field_count");
+			assert_string_equal(tu_jstr(e, "code"), "field_count");
 			assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(e, "column")));
 			break;
 		default:
-			assert_string_equal(jstr(e, "code"), "taken");
-			assert_string_equal(jstr(e, "message"), "Taken.");
+			assert_string_equal(tu_jstr(e, "code"), "taken");
+			assert_string_equal(tu_jstr(e, "message"), "Taken.");
 		}
 	}
 	cJSON_Delete(errors);

@@ -14,8 +14,38 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "config.h"
 #include "db.h"
+
+/* A JSON member that must be a string / a number; fails the test if not. */
+static inline const char *
+tu_jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsString(v))
+		fail_msg("\"%s\" is not a string", key);
+	return v->valuestring;
+}
+
+static inline double
+tu_jnum(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is not a number", key);
+	return v->valuedouble;
+}
+
+/* 1 when the member is there and null. */
+static inline int
+tu_jnull(const cJSON *o, const char *key)
+{
+	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
+}
 
 /* Unset every setting and forget the loaded file. */
 static inline void
