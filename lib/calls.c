@@ -523,15 +523,22 @@ calls_set_control(long long id, enum calls_control which, int on)
 static const char sql_recorded[] =
     "UPDATE calls SET recorded = 1, updated_at = " NOW " WHERE id = ?1";
 
-enum dl_err
-calls_set_recorded(long long id)
+/* Run an UPDATE whose only parameter is the call's id. */
+static enum dl_err
+exec_id(const char *sql, long long id)
 {
-	sqlite3_stmt *st = db_stmt(sql_recorded);
+	sqlite3_stmt *st = db_stmt(sql);
 
 	if (st == NULL)
 		return DL_ERR_DB;
 	sqlite3_bind_int64(st, 1, id);
 	return db_exec_stmt(st);
+}
+
+enum dl_err
+calls_set_recorded(long long id)
+{
+	return exec_id(sql_recorded, id);
 }
 
 static const char sql_recording[] =
@@ -566,12 +573,7 @@ static const char sql_asked[] =
 enum dl_err
 calls_mark_asked(long long id)
 {
-	sqlite3_stmt *st = db_stmt(sql_asked);
-
-	if (st == NULL)
-		return DL_ERR_DB;
-	sqlite3_bind_int64(st, 1, id);
-	return db_exec_stmt(st);
+	return exec_id(sql_asked, id);
 }
 
 static const char sql_claim_dial[] =

@@ -162,38 +162,6 @@ test_sim_recording_named(void **state)
 }
 
 /* What a sink was given. */
-struct got {
-	char type[32];
-	long long length;
-	unsigned char *bytes;
-	size_t len;
-	int begins, stop_after;
-};
-
-static enum dl_err
-got_begin(void *arg, const char *type, long long length)
-{
-	struct got *g = arg;
-
-	g->begins++;
-	snprintf(g->type, sizeof(g->type), "%s", type);
-	g->length = length;
-	return DL_OK;
-}
-
-static int
-got_write(void *arg, const char *p, size_t n)
-{
-	struct got *g = arg;
-	unsigned char *b = realloc(g->bytes, g->len + n);
-
-	assert_non_null(b);
-	g->bytes = b;
-	memcpy(g->bytes + g->len, p, n);
-	g->len += n;
-	return g->stop_after > 0 && g->len >= (size_t)g->stop_after ? -1 : 0;
-}
-
 static unsigned long
 le(const unsigned char *p, int bytes)
 {
@@ -206,11 +174,11 @@ le(const unsigned char *p, int bytes)
 }
 
 static void
-fetch(const char *sid, long duration, long long max, struct got *g, enum dl_err want)
+fetch(const char *sid, long duration, long long max, struct tu_got *g, enum dl_err want)
 {
 	struct provider_ref ref = { 7, "cd-x", NULL, NULL, NULL, 1000, 1100, 1 };
 	struct provider_recording rec = { sid, "", duration };
-	struct provider_sink sink = { got_begin, got_write, g, max };
+	struct provider_sink sink = { tu_got_begin, tu_got_write, g, max };
 	const struct provider *p;
 
 	assert_int_equal(provider_get("sim", &p, NULL, 0), DL_OK);
@@ -224,7 +192,7 @@ test_sim_recording_is_a_short_wav(void **state)
 		long duration;
 		unsigned long seconds;
 	} cases[] = { { 30, 3 }, { 2, 2 }, { 0, 1 }, { -1, 1 } };
-	struct got g;
+	struct tu_got g;
 	size_t i, s;
 	int loud = 0;
 

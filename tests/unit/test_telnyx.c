@@ -1251,43 +1251,11 @@ test_consent_speak_or_play(void **state)
 	}
 }
 
-struct got {
-	char type[64];
-	long long length;
-	unsigned char *bytes;
-	size_t len;
-	int begins;
-};
-
 static enum dl_err
-got_begin(void *arg, const char *type, long long length)
-{
-	struct got *g = arg;
-
-	g->begins++;
-	snprintf(g->type, sizeof(g->type), "%s", type);
-	g->length = length;
-	return DL_OK;
-}
-
-static int
-got_write(void *arg, const char *p, size_t n)
-{
-	struct got *g = arg;
-	unsigned char *b = realloc(g->bytes, g->len + n);
-
-	assert_non_null(b);
-	g->bytes = b;
-	memcpy(g->bytes + g->len, p, n);
-	g->len += n;
-	return 0;
-}
-
-static enum dl_err
-fetch(const char *leg, const char *sid, long long max, struct got *g)
+fetch(const char *leg, const char *sid, long long max, struct tu_got *g)
 {
 	struct provider_recording rec = { sid, "", 9 };
-	struct provider_sink sink = { got_begin, got_write, g, max };
+	struct provider_sink sink = { tu_got_begin, tu_got_write, g, max };
 	struct provider_error perr;
 	struct provider_ref ref;
 
@@ -1304,7 +1272,7 @@ test_fetch_recording(void **state)
 	char leg[PROVIDER_SID_MAX], req[256], b64[128], id[64], legid[64];
 	const cJSON *q, *dl, *h, *f;
 	cJSON *j, *all;
-	struct got g;
+	struct tu_got g;
 
 	(void)state;
 	answered_prospect(leg);

@@ -595,39 +595,6 @@ test_announce_twiml(void **state)
 }
 
 /* What a sink was given. */
-struct got {
-	char type[64];
-	long long length;
-	unsigned char *bytes;
-	size_t len;
-	int begins;
-	enum dl_err refuse;
-};
-
-static enum dl_err
-got_begin(void *arg, const char *type, long long length)
-{
-	struct got *g = arg;
-
-	g->begins++;
-	snprintf(g->type, sizeof(g->type), "%s", type);
-	g->length = length;
-	return g->refuse;
-}
-
-static int
-got_write(void *arg, const char *p, size_t n)
-{
-	struct got *g = arg;
-	unsigned char *b = realloc(g->bytes, g->len + n);
-
-	assert_non_null(b);
-	g->bytes = b;
-	memcpy(g->bytes + g->len, p, n);
-	g->len += n;
-	return 0;
-}
-
 /* A recording at the fake; its SID, and its bytes into media (*medialen). */
 static void
 fake_recording(char sid[PROVIDER_SID_MAX], unsigned char *media, size_t mediasz,
@@ -644,10 +611,10 @@ fake_recording(char sid[PROVIDER_SID_MAX], unsigned char *media, size_t mediasz,
 }
 
 static enum dl_err
-fetch(const char *sid, long long max, struct got *g, struct provider_error *perr)
+fetch(const char *sid, long long max, struct tu_got *g, struct provider_error *perr)
 {
 	struct provider_recording rec = { sid, "", 9 };
-	struct provider_sink sink = { got_begin, got_write, g, max };
+	struct provider_sink sink = { tu_got_begin, tu_got_write, g, max };
 	struct provider_ref ref;
 
 	memset(&ref, 0, sizeof(ref));
@@ -663,7 +630,7 @@ test_fetch_recording(void **state)
 	struct provider_error perr;
 	const cJSON *req, *auth;
 	size_t medialen;
-	struct got g;
+	struct tu_got g;
 	cJSON *all;
 
 	(void)state;

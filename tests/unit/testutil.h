@@ -47,6 +47,42 @@ tu_jnull(const cJSON *o, const char *key)
 	return cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(o, key));
 }
 
+/* A recording sink (struct provider_sink) that keeps what it is given.
+ * refuse: begin's answer; stop_after > 0: write says stop at that many
+ * bytes. Free `bytes` after. */
+struct tu_got {
+	char type[64];
+	long long length;
+	unsigned char *bytes;
+	size_t len;
+	int begins, stop_after;
+	enum dl_err refuse;
+};
+
+static inline enum dl_err
+tu_got_begin(void *arg, const char *type, long long length)
+{
+	struct tu_got *g = arg;
+
+	g->begins++;
+	snprintf(g->type, sizeof(g->type), "%s", type);
+	g->length = length;
+	return g->refuse;
+}
+
+static inline int
+tu_got_write(void *arg, const char *p, size_t n)
+{
+	struct tu_got *g = arg;
+	unsigned char *b = realloc(g->bytes, g->len + n);
+
+	assert_non_null(b);
+	g->bytes = b;
+	memcpy(g->bytes + g->len, p, n);
+	g->len += n;
+	return g->stop_after > 0 && g->len >= (size_t)g->stop_after ? -1 : 0;
+}
+
 /* Unset every setting and forget the loaded file. */
 static inline void
 tu_env_clean(void)
