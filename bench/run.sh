@@ -6,7 +6,8 @@
 # The environment of bench/import.sh, bench/contacts.sh and bench/calls.sh
 # applies; BENCH_CALLS_RUN=0 skips the calls benchmark (calls.sh),
 # BENCH_PAGE_RUN=0 the dial page's (page.mjs, headless chromium),
-# BENCH_REPORTS_RUN=0 the reporting one (reports.sh);
+# BENCH_REPORTS_RUN=0 the reporting one (reports.sh), BENCH_RULES_RUN=0 the
+# dialing rules' (rules.sh);
 # BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh). Each
 # script starts its own Apache on a free loopback port and stops it. Exits
 # non-zero only when a benchmark could not run; a missed target is a

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "app.h"
-#include "callerid.h"
 #include "callflow.h"
 #include "calls.h"
 #include "clock.h"
@@ -100,9 +99,9 @@ create_call(struct http_req *req, const struct app_who *who)
 	struct valid_error verr;
 	const struct provider *p;
 	struct callflow_start s;
-	char to_e164[20] = "", from_e164[20] = "", dial_to[20] = "";
-	const char *key = http_header(req, "Idempotency-Key"), *match = NULL;
-	enum callerid_match how;
+	char to_e164[20] = "", from_e164[20] = "";
+	const char *key = http_header(req, "Idempotency-Key");
+	struct dialrules_verdict rules;
 	cJSON *body, *tok;
 	enum dl_err err;
 
@@ -132,20 +131,6 @@ create_call(struct http_req *req, const struct app_who *who)
 	if (!app_provider(req, cJSON_IsString(prov) ? prov->valuestring :
 	    provider_default_name(), &p))
 		return;
-	/* A replayed request answers with its call whatever the rules say now. */
-	if (key == NULL || !calls_key_seen(who->user_id, key)) {
-		if (!app_dial_allowed(req, cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0,
-		    to_e164, dial_to))
-			return;
-		if (from_e164[0] != '\0') {
-			match = "given";
-		} else if ((err = callerid_pick(dial_to, p->name, from_e164, &how)) != DL_OK) {
-			app_error(req, err, "call");
-			return;
-		} else {
-			match = callerid_match_name(how);
-		}
-	}
 	memset(&s, 0, sizeof(s));
 	s.in.operator_id = who->user_id;
 	s.in.contact_id = cJSON_IsNumber(cid) ? (long long)cid->valuedouble : 0;
@@ -153,6 +138,7 @@ create_call(struct http_req *req, const struct app_who *who)
 	s.in.from_phone = from_e164[0] ? from_e164 : NULL;
 	s.in.provider = p->name;
 	s.in.idempotency_key = key;
+	s.in.rules = &rules;
 	if ((err = callflow_start(p, &s)) != DL_OK) {
 		app_start_error(req, err, &s);
 		return;
@@ -161,7 +147,8 @@ create_call(struct http_req *req, const struct app_who *who)
 		app_error(req, DL_ERR_NOMEM, NULL);
 		return;
 	}
-	send_call(req, s.replayed ? 200 : 201, &s.call, tok, s.replayed ? NULL : match);
+	send_call(req, s.replayed ? 200 : 201, &s.call, tok,
+	    s.replayed ? NULL : s.in.caller_id_match);
 }
 
 /* A callback time goes with follow_up only, and lies ahead (within a

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "app.h"
-#include "callerid.h"
 #include "callflow.h"
 #include "calls.h"
 #include "provider.h"
@@ -100,8 +99,8 @@ static void
 initiate(struct http_req *req, const struct app_who *who)
 {
 	const char *to, *from, *prov, *key = http_header(req, "Idempotency-Key");
-	char to_e164[20], from_e164[20] = "", dial_to[20];
-	enum callerid_match how;
+	char to_e164[20], from_e164[20] = "";
+	struct dialrules_verdict rules;
 	const struct provider *p;
 	struct callflow_start s;
 	cJSON *body, *o;
@@ -119,17 +118,6 @@ initiate(struct http_req *req, const struct app_who *who)
 	    (from != NULL && !app_phone(req, "from_phone", from, from_e164, sizeof(from_e164))) ||
 	    !app_provider(req, prov != NULL ? prov : provider_default_name(), &p))
 		return;
-	/* The dialing rules bind the seed's clients too; local presence applies
-	 * when they name no caller id. */
-	if (key == NULL || !calls_key_seen(who->user_id, key)) {
-		if (!app_dial_allowed(req, 0, to_e164, dial_to))
-			return;
-		if (from_e164[0] == '\0' &&
-		    (err = callerid_pick(to_e164, p->name, from_e164, &how)) != DL_OK) {
-			app_error(req, err, "call");
-			return;
-		}
-	}
 	memset(&s, 0, sizeof(s));
 	s.in.operator_id = who->user_id;
 	s.in.to_phone = to_e164;
@@ -137,6 +125,8 @@ initiate(struct http_req *req, const struct app_who *who)
 	s.in.provider = p->name;
 	s.in.idempotency_key = key;
 	s.prospect_first = 1;
+	/* The dialing rules bind the seed's clients too. */
+	s.in.rules = &rules;
 	if ((err = callflow_start(p, &s)) != DL_OK) {
 		app_start_error(req, err, &s);
 		return;

@@ -68,11 +68,11 @@ build(cJSON **out)
 	    (err = callhours_settings_json(&hours)) != DL_OK)
 		return err;
 	clock_iso(now, now_iso);
-	if ((o = cJSON_CreateObject()) == NULL) {
+	if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToObject(o, "calling_hours", hours)) {
+		cJSON_Delete(o);
 		cJSON_Delete(hours);
 		return DL_ERR_NOMEM;
 	}
-	cJSON_AddItemToObject(o, "calling_hours", hours);
 	if ((retry = cJSON_AddObjectToObject(o, "retry")) == NULL ||
 	    cJSON_AddNumberToObject(retry, "delay_s", (double)delay) == NULL ||
 	    cJSON_AddNumberToObject(retry, "max_attempts", (double)max_attempts) == NULL ||

@@ -370,6 +370,16 @@ app_phone(struct http_req *req, const char *field, const char *text, char *out, 
 	return 0;
 }
 
+int
+app_idempotency_key_ok(struct http_req *req, const char *key)
+{
+	if (key == NULL || (*key != '\0' && strlen(key) <= 255))
+		return 1;
+	http_send_error(req, 400, "invalid_idempotency_key",
+	    "Idempotency-Key must be 1 to 255 characters.", NULL);
+	return 0;
+}
+
 /* details for a refusal: {reason, added_at} or {zone, local_time, window, opens_at}. */
 static cJSON *
 refusal_details(const struct dialrules_verdict *v)
@@ -399,39 +409,6 @@ refusal_details(const struct dialrules_verdict *v)
 	return d;
 }
 
-int
-app_dial_allowed(struct http_req *req, long long contact_id, const char *to, char dial_to[20])
-{
-	struct dialrules_verdict v;
-	long long now;
-	enum dl_err err;
-
-	if ((err = clock_now(&now)) != DL_OK ||
-	    (err = dialrules_check(contact_id, to, now, &v)) != DL_OK) {
-		if (err == DL_ERR_NOTFOUND)
-			http_send_error(req, 404, "contact_not_found",
-			    "No such contact (or its list is archived).", NULL);
-		else
-			app_error(req, err, "call");
-		return 0;
-	}
-	snprintf(dial_to, 20, "%s", v.to);
-	if (v.refusal == DIALRULES_OK)
-		return 1;
-	http_send_error(req, 409, dialrules_code(v.refusal), v.message, refusal_details(&v));
-	return 0;
-}
-
-int
-app_idempotency_key_ok(struct http_req *req, const char *key)
-{
-	if (key == NULL || (*key != '\0' && strlen(key) <= 255))
-		return 1;
-	http_send_error(req, 400, "invalid_idempotency_key",
-	    "Idempotency-Key must be 1 to 255 characters.", NULL);
-	return 0;
-}
-
 void
 app_start_error(struct http_req *req, enum dl_err err, const struct callflow_start *s)
 {
@@ -451,6 +428,10 @@ app_start_error(struct http_req *req, enum dl_err err, const struct callflow_sta
 	} else if (err == DL_ERR_NOTFOUND) {
 		http_send_error(req, 404, "contact_not_found",
 		    "No such contact (or its list is archived).", NULL);
+	} else if (err == DL_ERR_FORBIDDEN && s->in.rules != NULL &&
+	    s->in.rules->refusal != DIALRULES_OK) {
+		http_send_error(req, 409, dialrules_code(s->in.rules->refusal), s->in.rules->message,
+		    refusal_details(s->in.rules));
 	} else if (err == DL_ERR_CONFLICT && strcmp(s->limit, "contact_reserved") == 0) {
 		char until[CLOCK_ISO_LEN];
 		long long now;

@@ -92,16 +92,10 @@ int app_phone(struct http_req *req, const char *field, const char *text, char *o
 
 /* 1 for no Idempotency-Key or a usable one; else sends 400 and returns 0. */
 int app_idempotency_key_ok(struct http_req *req, const char *key);
-/* 1 when the dialing rules (lib/dialrules.h: the DNC list, calling hours)
- * let contact_id (or, when 0, the E.164 number `to`) be dialed now, with
- * the number that would be dialed in dial_to; else the 409 (or 404, or
- * 5xx) is sent and 0 returned. */
-int app_dial_allowed(struct http_req *req, long long contact_id, const char *to,
-    char dial_to[20]);
-
 /* Answer a failed callflow_start: the provider's error, 429 with
- * Retry-After naming the limit, 404 contact_not_found, 409
- * contact_reserved / contact_in_call, or app_error. */
+ * Retry-After naming the limit, 404 contact_not_found, 409 for the
+ * dialing rules' refusals (do_not_call, outside_calling_hours, in words,
+ * with details) and contact_reserved / contact_in_call, or app_error. */
 void app_start_error(struct http_req *req, enum dl_err err,
     const struct callflow_start *s);
 

@@ -54,7 +54,7 @@ callflow_ref(const struct call *c, struct provider_ref *ref)
 /* The consent announcement as configured: the audio at
  * DIALER_RECORDING_CONSENT_URL, else DIALER_RECORDING_CONSENT_TEXT spoken;
  * with our webhook a provider fetches it from, when there is a public URL.
- * DL_ERR_CONFIG for a text that is empty or longer than
+ * DL_ERR_CONFIG for a text that is empty (or blanks) or longer than
  * PROVIDER_CONSENT_MAX, or a URL that is not plain http(s). */
 static enum dl_err
 consent_of(const struct provider *p, long long call_id, struct provider_consent *out,
@@ -70,7 +70,9 @@ consent_of(const struct provider *p, long long call_id, struct provider_consent 
 			return DL_ERR_CONFIG;
 		out->url = url;
 	} else {
-		if (text == NULL || strlen(text) > PROVIDER_CONSENT_MAX)
+		/* Blanks alone would record a call with nothing announced. */
+		if (text == NULL || strlen(text) > PROVIDER_CONSENT_MAX ||
+		    text[strspn(text, " \t\r\n")] == '\0')
 			return DL_ERR_CONFIG;
 		out->text = text;
 	}

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "callerid.h"
 #include "calls.h"
 #include "clock.h"
 #include "config.h"
@@ -128,21 +129,6 @@ bind_operator(sqlite3_stmt *st, int idx, long long operator_id)
 		sqlite3_bind_null(st, idx);
 }
 
-int
-calls_key_seen(long long operator_id, const char *key)
-{
-	sqlite3_stmt *st = db_stmt(sql_replay);
-	int seen;
-
-	if (st == NULL)
-		return 0;
-	bind_operator(st, 1, operator_id);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-	seen = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 1);
-	sqlite3_reset(st);
-	return seen;
-}
-
 /* One integer from a one-row query with the operator bound as ?1. */
 static enum dl_err
 count_for(const char *sql, long long operator_id, long long *n, long long *second)
@@ -194,6 +180,33 @@ check_limits(long long operator_id, const char **limit, long *retry_after)
 		*retry_after = 5;
 		return DL_ERR_THROTTLED;
 	}
+	return DL_OK;
+}
+
+/* The dialing rules for `to`, and the caller id: the one given, or local
+ * presence's choice. */
+static enum dl_err
+judge(struct calls_new *in, const char *to, char *from, size_t fromsz)
+{
+	enum callerid_match how;
+	long long now;
+	enum dl_err err;
+
+	snprintf(from, fromsz, "%s", in->from_phone != NULL ? in->from_phone : "");
+	if (in->rules != NULL) {
+		if ((err = clock_now(&now)) != DL_OK ||
+		    (err = dialrules_check(in->contact_id, to, now, in->rules)) != DL_OK)
+			return err;
+		if (in->rules->refusal != DIALRULES_OK)
+			return DL_ERR_FORBIDDEN;
+	}
+	if (from[0] != '\0') {
+		in->caller_id_match = "given";
+		return DL_OK;
+	}
+	if ((err = callerid_pick(to, in->provider, from, &how)) != DL_OK)
+		return err;
+	in->caller_id_match = callerid_match_name(how);
 	return DL_OK;
 }
 
@@ -256,11 +269,11 @@ claim_contact(const struct calls_new *in, const char **limit, long *retry_after)
 }
 
 static enum dl_err
-create_locked(const struct calls_new *in, long long *id, int *replayed,
+create_locked(struct calls_new *in, long long *id, int *replayed,
     const char **limit, long *retry_after)
 {
 	unsigned char raw[12];
-	char name[48], hex[25], to[20];
+	char name[48], hex[25], to[20], from[20];
 	sqlite3_stmt *st;
 	enum dl_err err;
 	int rc;
@@ -309,6 +322,8 @@ create_locked(const struct calls_new *in, long long *id, int *replayed,
 	}
 	if (to[0] != '+')
 		return DL_ERR_INVALID;
+	if ((err = judge(in, to, from, sizeof(from))) != DL_OK)
+		return err;
 	if (in->contact_id > 0 && (err = claim_contact(in, limit, retry_after)) != DL_OK)
 		return err;
 	/* Never guessable and never a phone number: it appears in URLs and
@@ -325,7 +340,7 @@ create_locked(const struct calls_new *in, long long *id, int *replayed,
 	db_bind_text(st, 3, in->provider);
 	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, to, -1, SQLITE_STATIC);
-	db_bind_text(st, 6, in->from_phone);
+	db_bind_text(st, 6, from[0] ? from : NULL);
 	db_bind_text(st, 7, in->idempotency_key);
 	if ((err = db_exec_stmt(st)) != DL_OK)
 		return err;
@@ -334,7 +349,7 @@ create_locked(const struct calls_new *in, long long *id, int *replayed,
 }
 
 enum dl_err
-calls_create(const struct calls_new *in, struct call *out, int *replayed,
+calls_create(struct calls_new *in, struct call *out, int *replayed,
     const char **limit, long *retry_after)
 {
 	long long id = 0;
@@ -635,7 +650,8 @@ static const char sql_log[] =
  * The contact after a logged call: one more attempt the first time this
  * call is logged; a retry time for no_answer/busy while attempts remain;
  * a callback for follow_up (any other outcome clears an older one); and
- * the caller's lead reservation released.
+ * the caller's lead reservation released. The contact follows its newest
+ * logged call: correcting an older call's log leaves it alone.
  */
 static const char sql_log_contact[] =
     "UPDATE contacts SET status = 'called', last_outcome = ?2, "
@@ -645,7 +661,8 @@ static const char sql_log_contact[] =
     "callback_at = ?7, callback_by = CASE WHEN ?7 IS NOT NULL THEN ?8 END, "
     "reserved_by = CASE WHEN reserved_by IS ?8 THEN NULL ELSE reserved_by END, "
     "reserved_until = CASE WHEN reserved_by IS ?8 THEN NULL ELSE reserved_until END "
-    "WHERE id = ?1";
+    "WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.contact_id = ?1 "
+    "AND k.outcome IS NOT NULL AND k.id > ?3)";
 
 static enum dl_err
 log_contact(const struct call *c, const struct calls_log_in *in)

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "callstate.h"
+#include "dialrules.h"
 #include "err.h"
 
 #define CALLS_NOTES_MAX 4000 /* characters */
@@ -51,9 +52,14 @@ struct calls_new {
 	long long operator_id;       /* 0 for the API key */
 	long long contact_id;        /* 0 for a bare number */
 	const char *to_phone;        /* E.164, already validated */
-	const char *from_phone;      /* E.164 or NULL */
+	const char *from_phone;      /* E.164, or NULL: local presence chooses (lib/callerid) */
 	const char *provider;
 	const char *idempotency_key; /* NULL when none */
+	/* Out: the dialing rules' verdict (DL_ERR_FORBIDDEN: refused, the
+	 * verdict says why) and how the caller id was chosen ("given" when
+	 * from_phone was). NULL `rules`: the rules are not judged (tests). */
+	struct dialrules_verdict *rules;
+	const char *caller_id_match;
 };
 
 /*
@@ -66,16 +72,17 @@ struct calls_new {
  * for the operator in the same transaction (DIALER_LEAD_RESERVATION from
  * clock_now); DL_ERR_CONFLICT when another operator holds it (*limit
  * "contact_reserved", *retry_after: seconds until it lapses) or is on a
- * call with the contact ("contact_in_call").
+ * call with the contact ("contact_in_call"). With in->rules set, the
+ * dialing rules (lib/dialrules) are judged in the same transaction, so a
+ * number put on the DNC list a moment before is never dialed:
+ * DL_ERR_FORBIDDEN and the verdict. A replay answers whatever the rules
+ * say now.
  */
-enum dl_err calls_create(const struct calls_new *in, struct call *out,
+enum dl_err calls_create(struct calls_new *in, struct call *out,
     int *replayed, const char **limit, long *retry_after);
 
 enum dl_err calls_get(long long id, struct call *out);
 
-/* 1 when calls_create would replay `key` for this operator (a call with it
- * was made in the last 24 hours); 0 otherwise, errors included. */
-int calls_key_seen(long long operator_id, const char *key);
 
 /* The provider took the prospect's leg: record its id, "initiated". */
 enum dl_err calls_dialed(long long id, const char *call_sid);

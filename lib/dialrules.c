@@ -64,9 +64,7 @@ dialrules_check(long long contact_id, const char *to, long long now,
 		return err;
 	if (!out->hours.allowed) {
 		out->refusal = DIALRULES_OUTSIDE_HOURS;
-		snprintf(out->message, sizeof(out->message),
-		    "It is %s in %s; calls are allowed %s there.", out->hours.local_time,
-		    out->hours.zone, out->hours.window);
+		callhours_refusal_message(&out->hours, out->message, sizeof(out->message));
 	}
 	return DL_OK;
 }

@@ -216,6 +216,29 @@ def test_dnc_refusal_in_words(rules):
     assert dial_and_end(rules, s, contact_id=people["Dee"]["id"]).status_code == 201
 
 
+def test_replay_answers_whatever_the_rules_say_now(rules):
+    rules.clock.set("2026-11-24T18:00:00Z")
+    s, _ = op(rules)
+    key = {"Idempotency-Key": "k-" + secrets.token_hex(8)}
+    r = s.post(rules.url(CALLS), json={"to_phone": "+1 202 555 0168"}, headers=key, timeout=60)
+    assert r.status_code == 201, r.text
+    first = r.json()["call"]["id"]
+    assert rules.api("POST", "/api/v1/dnc", json={"phone": "+12025550168"}).status_code == 201
+    try:
+        before = call_count(rules)
+        r = s.post(rules.url(CALLS), json={"to_phone": "+1 202 555 0168"}, headers=key, timeout=60)
+        assert r.status_code == 200 and r.json()["call"]["id"] == first, r.text
+        assert s.post(rules.url("%s/%d/end" % (CALLS, first)), timeout=60).status_code == 200
+        # A new key is a new dial: refused, nothing stored.
+        r = s.post(rules.url(CALLS), json={"to_phone": "+1 202 555 0168"},
+                   headers={"Idempotency-Key": "k-" + secrets.token_hex(8)}, timeout=60)
+        assert_error(r, 409, "do_not_call")
+        assert call_count(rules) == before
+    finally:
+        rules.api("DELETE", "/api/v1/dnc/%2B12025550168")
+        s.post(rules.url("%s/%d/end" % (CALLS, first)), timeout=60)
+
+
 def test_do_not_call_outcome_lists_the_number(rules):
     rules.clock.set("2026-11-24T18:00:00Z")
     people = import_list(rules, [("Noel", "+1 202 555 0171", "")])

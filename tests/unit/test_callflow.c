@@ -19,7 +19,7 @@
 static void
 new_call(const char *provider, struct call *c)
 {
-	struct calls_new in = { 0, 0, "+12025550143", NULL, provider, NULL };
+	struct calls_new in = { .to_phone = "+12025550143", .provider = provider };
 	const char *limit;
 	long retry;
 	int replayed;

@@ -40,7 +40,8 @@ static enum dl_err
 create(long long op, long long contact, const char *to, const char *key, struct call *c,
     int *replayed, const char **limit)
 {
-	struct calls_new in = { op, contact, to, NULL, "sim", key };
+	struct calls_new in = { .operator_id = op, .contact_id = contact, .to_phone = to,
+	    .provider = "sim", .idempotency_key = key };
 	long retry;
 
 	return calls_create(&in, c, replayed, limit, &retry);
@@ -253,6 +254,58 @@ test_do_not_call_outcome(void **state)
 }
 
 static void
+test_rules_in_the_transaction(void **state)
+{
+	struct dialrules_verdict v;
+	struct calls_new in = { .operator_id = 0, .to_phone = "+12025550143", .provider = "sim",
+	    .rules = &v };
+	struct call c;
+	const char *limit;
+	long retry;
+	int replayed;
+
+	(void)state;
+	setenv("DIALER_CALLING_HOURS", "00:00-24:00", 1);
+	config_reset();
+	tu_sql_exec("INSERT INTO dnc (phone_e164, reason) VALUES ('+12025550143', 'asked')");
+	assert_int_equal(calls_create(&in, &c, &replayed, &limit, &retry), DL_ERR_FORBIDDEN);
+	assert_int_equal(v.refusal, DIALRULES_DO_NOT_CALL);
+	assert_non_null(strstr(v.message, "(reason: asked)"));
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM calls"), 0);
+	/* Off the list: allowed, and local presence reports its choice. */
+	tu_sql_exec("DELETE FROM dnc");
+	assert_int_equal(calls_create(&in, &c, &replayed, &limit, &retry), DL_OK);
+	assert_string_equal(in.caller_id_match, "none");
+	in.from_phone = "+13125550100";
+	finish(c.id);
+	assert_int_equal(calls_create(&in, &c, &replayed, &limit, &retry), DL_OK);
+	assert_string_equal(in.caller_id_match, "given");
+	assert_string_equal(c.from_phone, "+13125550100");
+}
+
+static void
+test_relog_of_an_older_call(void **state)
+{
+	struct call a, b;
+	const char *limit;
+	int replayed;
+	long long op = add_operator("ol"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &a, &replayed, &limit), DL_OK);
+	assert_int_equal(log_call(a.id, OUTCOME_NO_ANSWER, NULL, NULL, NOW), DL_OK);
+	finish(a.id);
+	assert_int_equal(create(op, contact, NULL, NULL, &b, &replayed, &limit), DL_OK);
+	assert_int_equal(log_call(b.id, OUTCOME_NOT_INTERESTED, NULL, NULL, NOW), DL_OK);
+	/* Correcting the first call's notes leaves the contact as the newer
+	 * call left it. */
+	assert_int_equal(log_call(a.id, OUTCOME_FOLLOW_UP, "fix", "2026-11-25T15:00:00Z", NOW),
+	    DL_OK);
+	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE last_outcome = "
+	    "'not_interested' AND callback_at IS NULL AND attempts = 2"), 1);
+}
+
+static void
 test_reservation(void **state)
 {
 	struct call a, b;
@@ -323,6 +376,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_callback_and_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_do_not_call_outcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reservation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rules_in_the_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relog_of_an_older_call, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
