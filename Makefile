@@ -56,10 +56,15 @@ TEST_PKGS = chromium
 VENDOR = html/vendor/twilio.min.js html/vendor/telnyx-webrtc.js \
   html/vendor/uPlot.iife.min.js html/vendor/uPlot.min.css
 
-.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help demo-data
+.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help demo-data check-source
 .DEFAULT_GOAL := all
 
-all: $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
+all: check-source $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
+
+# The build fails on string-built SQL and on sprintf, vsprintf, strcpy,
+# strcat, gets, atoi, atol, atof anywhere in our C (tools/check-source.sh).
+check-source:
+	@tools/check-source.sh
 
 help:
 	@echo "make run     install what is missing, build, serve on http://127.0.0.1:$(PORT)"

@@ -19,7 +19,7 @@ main(void)
 		while (FCGX_GetStr(buf, sizeof(buf), r.in) > 0)
 			; /* drain a body: mod_fcgid sends all of it before reading */
 		if ((q = FCGX_GetParam("QUERY_STRING", r.envp)) != NULL && strncmp(q, "sleep=", 6) == 0)
-			poll(NULL, 0, atoi(q + 6));
+			poll(NULL, 0, (int)strtol(q + 6, NULL, 10));
 		FCGX_PutS("Status: 200 OK\r\nContent-Type: application/json\r\n\r\n"
 		    "{\"hello\":\"world\"}\n", r.out);
 		FCGX_Finish_r(&r);

@@ -14,6 +14,7 @@
 #include "calls.h"
 #include "clock.h"
 #include "config.h"
+#include "log.h"
 #include "provider.h"
 
 static const char *const participants[] = { "operator", "contact", NULL };
@@ -324,6 +325,7 @@ handle(struct http_req *req)
 	struct app_who who;
 	struct call c;
 	long long id = 0;
+	enum dl_err err;
 	char *end;
 
 	if (strcmp(path, "/api/v1/calls") == 0) {
@@ -361,8 +363,24 @@ handle(struct http_req *req)
 		act(req, &who, id, action);
 	} else if (load_call(req, &who, id, &c)) {
 		const char *refresh = http_query(req, "refresh");
+		int ask = refresh != NULL && strcmp(refresh, "1") == 0;
+		struct provider_error perr;
 
-		callflow_settle(&c, refresh != NULL && strcmp(refresh, "1") == 0);
+		/* Asked for a fresh status, the caller hears why there is none;
+		 * a plain read answers what we know, even when what settling
+		 * learned cannot be stored (a full disk): a later read tries again. */
+		if ((err = callflow_settle(&c, ask, &perr)) != DL_OK && !ask) {
+			log_line("request_id=%s event=settle_failed call=%lld err=%s",
+			    http_request_id(req), c.id, dl_strerror(err));
+			err = calls_get(id, &c);
+		}
+		if (err != DL_OK) {
+			if (perr.code[0] != '\0')
+				app_provider_error(req, err, &perr);
+			else
+				app_error(req, err, "call");
+			return;
+		}
 		send_call(req, 200, &c, NULL, NULL);
 	}
 }

@@ -317,14 +317,16 @@ participant(const char *sid, const char *role)
 static void
 status(struct http_req *req, const struct app_who *who, const char *conference)
 {
+	struct provider_error perr;
 	cJSON *o, *parts, *cj;
 	struct call c;
 	int ok;
 
 	if (!load_conference(req, who, conference, &c))
 		return;
-	/* The seed asked the provider every time; so do we. */
-	callflow_settle(&c, 1);
+	/* The seed asked the provider every time; so do we. One that cannot
+	 * say now leaves the status as last known: the seed's clients poll. */
+	callflow_settle(&c, 1, &perr);
 	o = cJSON_CreateObject();
 	parts = cJSON_AddArrayToObject(o, "participants");
 	ok = o != NULL && parts != NULL;

@@ -10,6 +10,7 @@
 #include "dialrules.h"
 #include "log.h"
 #include "phone.h"
+#include "rest.h"
 
 static int config_ok;
 
@@ -36,6 +37,7 @@ app_ready(struct http_req *req)
 		    "The server's configuration cannot be read; see the server log.", NULL);
 		return 0;
 	}
+	db_drop_readonly();
 	if (db_conn() == NULL && db_open(config_get("DIALER_DB")) != DL_OK) {
 		http_send_error(req, 503, "database_unavailable",
 		    "The database cannot be opened; see the server log.", NULL);
@@ -311,22 +313,47 @@ app_set_session_cookie(struct http_req *req, const char *token)
 	http_add_header(req, "Set-Cookie", cookie);
 }
 
+/* Seconds a client is told to wait when the provider is overloaded:
+ * what it told us, within reason. */
+#define APP_PROVIDER_WAIT_DEFAULT 5L
+#define APP_PROVIDER_WAIT_MAX 300L
+
 void
 app_provider_error(struct http_req *req, enum dl_err err, const struct provider_error *perr)
 {
+	long wait = rest_retry_after();
+	char ra[24];
 	cJSON *d = NULL;
 
-	if (perr->http_status > 0 && (d = cJSON_CreateObject()) != NULL) {
-		cJSON_AddNumberToObject(d, "provider_status", perr->http_status);
-		cJSON_AddStringToObject(d, "provider_code", perr->code);
-		cJSON_AddStringToObject(d, "provider_message", perr->message);
+	if (perr->code[0] != '\0' && (d = cJSON_CreateObject()) != NULL &&
+	    (cJSON_AddNumberToObject(d, "provider_status", perr->http_status) == NULL ||
+	    cJSON_AddStringToObject(d, "provider_code", perr->code) == NULL ||
+	    cJSON_AddStringToObject(d, "provider_message", perr->message) == NULL)) {
+		cJSON_Delete(d);
+		d = NULL;
 	}
-	if (err == DL_ERR_INVALID)
+	if (err == DL_ERR_INVALID) {
 		http_send_error(req, 422, "provider_rejected",
 		    "The provider refused the request; details say why.", d);
-	else
+	} else if (perr->http_status == 0 && strcmp(perr->code, REST_TIMEOUT) == 0) {
+		http_send_error(req, 504, "provider_timeout",
+		    "The telephony provider did not answer in time; try again.", d);
+	} else if (perr->http_status == 429 || perr->http_status == 503) {
+		if (wait <= 0)
+			wait = APP_PROVIDER_WAIT_DEFAULT;
+		snprintf(ra, sizeof(ra), "%ld", wait > APP_PROVIDER_WAIT_MAX ?
+		    APP_PROVIDER_WAIT_MAX : wait);
+		http_add_header(req, "Retry-After", ra);
+		http_send_error(req, 503, "provider_unavailable",
+		    "The telephony provider is overloaded or down; try again after Retry-After "
+		    "seconds.", d);
+	} else if (perr->code[0] != '\0') {
 		http_send_error(req, 502, "provider_error",
 		    "The telephony provider failed to answer; try again.", d);
+	} else {
+		cJSON_Delete(d);
+		app_error(req, err, "call");
+	}
 }
 
 int

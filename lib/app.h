@@ -80,8 +80,12 @@ long app_limit(const char *key, long dflt);
  * not: 400 unsupported_provider, 503
  * provider_not_configured naming the missing settings. */
 int app_provider(struct http_req *req, const char *name, const struct provider **p);
-/* The provider failed: 422 provider_rejected when it refused (its code
- * and message in details), else 502 provider_error. */
+/* The provider failed (its status, code and message in details): 422
+ * provider_rejected when it refused, 504 provider_timeout when it did not
+ * answer in time, 503 provider_unavailable with Retry-After when it said
+ * 429 or 503, 502 provider_error when it failed otherwise (5xx, a broken
+ * connection, an answer we cannot read); an error of ours (a setting, the
+ * database) as app_error. */
 void app_provider_error(struct http_req *req, enum dl_err err,
     const struct provider_error *perr);
 

@@ -98,12 +98,11 @@ keep_recording(struct call *c, const struct provider_status *st)
 }
 
 enum dl_err
-callflow_settle(struct call *c, int ask)
+callflow_settle(struct call *c, int ask, struct provider_error *perr)
 {
 	const struct provider *p;
 	struct provider_ref ref;
 	struct provider_status st;
-	struct provider_error perr;
 	long long deadline;
 	enum dl_err err;
 	int overdue;
@@ -144,16 +143,18 @@ callflow_settle(struct call *c, int ask)
 			return err;
 		c->asked_unix = ref.now_unix;
 	}
-	memset(&perr, 0, sizeof(perr));
+	memset(perr, 0, sizeof(*perr));
 	memset(&st, 0, sizeof(st));
-	if (p->status(&ref, &st, &perr) != DL_OK) {
+	if ((err = p->status(&ref, &st, perr)) != DL_OK) {
 		/* Long overdue and the provider cannot say: give up on it. */
 		if (ref.now_unix > deadline + CALLFLOW_GIVE_UP) {
 			if ((err = calls_fail(c->id, "provider_unreachable")) != DL_OK)
 				return err;
 			return calls_get(c->id, c);
 		}
-		return DL_OK; /* a later read asks again */
+		/* Asked for: the asker hears why not. Unprompted: a later read
+		 * asks again. */
+		return ask ? err : DL_OK;
 	}
 	/* A duration is final only with the call: kept once set. */
 	if ((err = calls_apply(c->id, st.status, call_status_final(st.status) ?
@@ -270,7 +271,8 @@ callflow_start(const struct provider *p, struct callflow_start *s)
 	    &n) == DL_OK) {
 		for (i = 0; i < n; i++)
 			if (calls_get(active[i], &c) == DL_OK)
-				callflow_settle(&c, 0);
+				callflow_settle(&c, 0, &s->perr);
+		memset(&s->perr, 0, sizeof(s->perr));
 	}
 	if ((err = calls_create(&s->in, &s->call, &s->replayed, &s->limit,
 	    &s->retry_after)) != DL_OK)
@@ -344,7 +346,7 @@ callflow_end(const struct provider *p, struct call *c, struct provider_error *pe
 		struct provider_status st;
 		long talked = -1;
 
-		if ((err = callflow_settle(c, 1)) != DL_OK)
+		if ((err = callflow_settle(c, 1, perr)) != DL_OK)
 			return err;
 		/* Hung up mid-conversation: the talk time so far is the call's. */
 		memset(&st, 0, sizeof(st));
@@ -368,10 +370,11 @@ on_operator_connect(const struct provider *p, const struct provider_event *ev,
     struct call *c, int found, struct provider_reply *reply)
 {
 	char identity[64], conf_url[HOOK_URL_MAX];
+	struct provider_error perr;
 	struct provider_ref ref;
 	enum dl_err err;
 
-	if (found && (err = callflow_settle(c, 0)) != DL_OK)
+	if (found && (err = callflow_settle(c, 0, &perr)) != DL_OK)
 		return err;
 	callflow_identity(c->operator_id, identity, sizeof(identity));
 	if (!found || call_status_final(c->status) ||
@@ -407,7 +410,7 @@ on_join(const struct provider *p, const struct provider_event *ev, struct call *
 
 	if (strcmp(ev->call_sid, c->operator_call_sid) != 0)
 		return DL_OK;
-	if ((err = callflow_settle(c, 0)) != DL_OK)
+	if ((err = callflow_settle(c, 0, &perr)) != DL_OK)
 		return err;
 	if (c->status != CALL_QUEUED)
 		return DL_OK;
@@ -482,6 +485,25 @@ announce_consent(const struct provider *p, const struct call *c, const char *leg
 	return give_up(p, &ref, c->id, "consent_failed");
 }
 
+/* How long the prospect's leg talked, by the provider's own account of
+ * the ended leg; -1 when it cannot say. */
+static long
+talk_time(const struct provider *p, const struct call *c, const char *leg)
+{
+	struct provider_status st;
+	struct provider_error perr;
+	struct provider_ref ref;
+
+	callflow_ref(c, &ref);
+	if (ref.call_sid == NULL)
+		ref.call_sid = leg;
+	memset(&st, 0, sizeof(st));
+	memset(&perr, 0, sizeof(perr));
+	if (p->status(&ref, &st, &perr) != DL_OK || !call_status_final(st.status))
+		return -1;
+	return st.duration_s;
+}
+
 /* The prospect's leg moved. Their first answer leads them into the room:
  * through the consent announcement when the call is recorded. */
 static enum dl_err
@@ -492,8 +514,13 @@ on_leg(const struct provider *p, const struct provider_event *ev, struct call *c
 	enum dl_err err;
 	int first_answer = st == CALL_IN_PROGRESS && call_status_advances(c->status, st);
 
-	/* Over without an answer or any talk time: nobody spoke (a hang-up
-	 * cause like Telnyx's normal_clearing does not say who). */
+	/* Over, no answer seen and no talk time given (Telnyx's hang-up
+	 * says neither): the answer's event may still be on its way, so the
+	 * provider is asked how long the leg talked. */
+	if (st == CALL_COMPLETED && c->answered_unix == 0 && duration < 0 &&
+	    !call_status_final(c->status))
+		duration = talk_time(p, c, ev->call_sid);
+	/* Over without an answer or any talk time: nobody spoke. */
 	if (st == CALL_COMPLETED && c->answered_unix == 0 && duration <= 0)
 		st = CALL_CANCELED;
 	/* A provider that reports no talk time: from the answer until now. */

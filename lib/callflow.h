@@ -48,10 +48,12 @@ void callflow_ref(const struct call *c, struct provider_ref *ref);
  * timeout, talking past CALLFLOW_MAX_CALL; then at most once per
  * CALLFLOW_ASK_EVERY); a provider that cannot answer
  * leaves the row as it is until CALLFLOW_GIVE_UP past the deadline, when
- * the call fails with provider_unreachable. A recorded simulated call
- * gets its recording when it completes. *c is reloaded.
+ * the call fails with provider_unreachable. Asked (`ask`), a provider that
+ * cannot answer before then is the error returned, *perr saying why;
+ * unprompted it is not an error. A recorded simulated call gets its
+ * recording when it completes. *c is reloaded.
  */
-enum dl_err callflow_settle(struct call *c, int ask);
+enum dl_err callflow_settle(struct call *c, int ask, struct provider_error *perr);
 
 /*
  * After the operator's credentials are issued: a provider without an

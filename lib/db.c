@@ -134,18 +134,13 @@ migrate(void)
 		goto fail;
 	}
 	for (i = 0; i < db_nmigrations; i++) {
-		char pragma[48];
-
 		if (db_migrations[i].version <= current)
 			continue;
 		if ((err = exec(db_migrations[i].sql)) != DL_OK) {
 			fprintf(stderr, "db: migration %s failed\n", db_migrations[i].name);
 			goto fail;
 		}
-		/* PRAGMA takes no parameters; the value is our own integer. */
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
-		    db_migrations[i].version);
-		if ((err = exec(pragma)) != DL_OK)
+		if ((err = exec(db_migrations[i].set_version)) != DL_OK)
 			goto fail;
 	}
 	if ((err = foreign_keys_intact()) != DL_OK || (err = exec("COMMIT")) != DL_OK)
@@ -246,6 +241,13 @@ db_close(void)
 	overflow = NULL;
 	sqlite3_close(conn);
 	conn = NULL;
+}
+
+void
+db_drop_readonly(void)
+{
+	if (conn != NULL && sqlite3_db_readonly(conn, "main") == 1)
+		db_close();
 }
 
 sqlite3 *

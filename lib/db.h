@@ -30,6 +30,12 @@ enum dl_err db_open_existing(const char *path);
 /* Finalize every cached statement and close. */
 void db_close(void);
 
+/* Close the connection if SQLite had to open it read-only (the file or
+ * its folder was not writable then): it stays so for its life, so the
+ * next db_open tries again, and a database made writable since is
+ * written again without restarting the process. */
+void db_drop_readonly(void);
+
 /* The open connection, or NULL. */
 sqlite3 *db_conn(void);
 

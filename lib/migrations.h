@@ -10,6 +10,7 @@
 struct migration {
 	int version;      /* NNN of the file name */
 	const char *name; /* file name without .sql */
+	const char *set_version; /* "PRAGMA user_version = NNN": a PRAGMA binds no parameter */
 	const char *sql;  /* the whole file */
 };
 

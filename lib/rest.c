@@ -18,12 +18,16 @@
 /* A stream slower than this for that long has stalled: give up on it. */
 #define REST_LOW_SPEED 1024L     /* bytes per second */
 #define REST_LOW_SPEED_S 20L
+/* A retry with less time than this left is not worth starting. */
+#define REST_MIN_ATTEMPT_MS 250L
 
 /* The process's one handle; NULL until the first request. */
 static CURL *rest_curl;
 /* Since the last rest_stats_take: one process serves one request at a time. */
 static double rest_ms;
 static unsigned rest_calls;
+/* The last answer's Retry-After (seconds), -1 when it had none. */
+static long rest_last_retry_after = -1;
 
 int
 rest_buf_add(struct rest_buf *b, const char *p, size_t n)
@@ -85,23 +89,90 @@ handle(void)
 	return rest_curl;
 }
 
-/* Pause before attempt `attempt` (1-based retries): exponential with full
+/* The pause before retry `attempt` (1-based), in ms: exponential with full
  * jitter, or the server's Retry-After when it gave one (capped). */
-static void
-backoff(int attempt, long retry_after)
+static long
+pause_ms(int attempt, long retry_after)
 {
 	long ms = REST_BACKOFF_MS << (attempt - 1);
 	unsigned short r = 0;
-	struct timespec ts;
 
 	if (retry_after > 0)
-		ms = (retry_after > REST_RETRY_AFTER_MAX ? REST_RETRY_AFTER_MAX : retry_after) * 1000L;
-	else if (secure_random(&r, sizeof(r)) == DL_OK)
+		return (retry_after > REST_RETRY_AFTER_MAX ? REST_RETRY_AFTER_MAX : retry_after) * 1000L;
+	if (secure_random(&r, sizeof(r)) == DL_OK)
 		ms = ms / 2 + (long)(r % (unsigned)(ms / 2 + 1));
+	return ms;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+static double
+since_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * Whether another attempt fits in the request's time budget (total_s for
+ * all attempts and pauses together, so a provider that hangs costs our
+ * client total_s, not three times it): if so, pause first and return 1.
+ */
+static int
+retry_fits(const struct rest_request *r, const struct timespec *t0, int attempt,
+    long retry_after)
+{
+	long ms = pause_ms(attempt, retry_after);
+
+	if (since_ms(t0) + (double)(ms + REST_MIN_ATTEMPT_MS) > (double)r->total_s * 1e3)
+		return 0;
+	sleep_ms(ms);
+	return 1;
+}
+
+/* What is left of the budget for the next attempt's transfer, in ms. */
+static long
+budget_left(const struct rest_request *r, const struct timespec *t0)
+{
+	long left = r->total_s * 1000L - (long)since_ms(t0);
+
+	return left < REST_MIN_ATTEMPT_MS ? REST_MIN_ATTEMPT_MS : left;
+}
+
+/* A libcurl failure into *perr: a timeout says so in words of ours. */
+static void
+transport_error(struct provider_error *perr, CURLcode rc)
+{
+	char code[32];
+
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		rest_error(perr, 0, REST_TIMEOUT, "The provider did not answer in time.");
+		return;
+	}
+	snprintf(code, sizeof(code), "curl_%d", (int)rc);
+	rest_error(perr, 0, code, curl_easy_strerror(rc));
+}
+
+/* The answer's Retry-After, or -1. */
+static long
+retry_after_of(CURL *h)
+{
+	curl_off_t ra = -1;
+
+	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK || ra < 0)
+		return -1;
+	return ra > 86400 ? 86400L : (long)ra;
 }
 
 /* A request body that can be read once and never rewound. */
@@ -135,16 +206,19 @@ seek_never(void *arg, curl_off_t offset, int origin)
 
 /* Everything a fresh attempt needs; 0 when libcurl refuses an option. */
 static int
-setup(CURL *h, const struct rest_request *r, struct rest_buf *body, struct once *once)
+setup(CURL *h, const struct rest_request *r, long left_ms, struct rest_buf *body,
+    struct once *once)
 {
+	long connect_ms = r->connect_s * 1000L < left_ms ? r->connect_s * 1000L : left_ms;
+
 	if (curl_easy_setopt(h, CURLOPT_URL, r->url) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, REST_IDLE_MAX) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, r->connect_s) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, r->total_s) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, left_ms) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "colddialer") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
@@ -185,37 +259,33 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 	struct rest_buf body = { NULL, 0, 0 };
 	enum dl_err err = DL_ERR_IO;
 	struct once once;
-	struct timespec t0, t1;
+	struct timespec t0;
 	long status = 0;
 	CURL *h;
 	int attempt;
 
 	if (ans != NULL)
 		memset(ans, 0, sizeof(*ans));
+	rest_last_retry_after = -1;
 	if ((h = handle()) == NULL)
 		return DL_ERR_NOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (attempt = 1; attempt <= REST_ATTEMPTS; attempt++) {
-		curl_off_t ra = -1;
 		CURLcode rc;
 
 		rest_buf_free(&body);
 		/* Reset keeps the connection cache and TLS sessions. */
 		curl_easy_reset(h);
-		if (!setup(h, r, &body, &once)) {
+		if (!setup(h, r, budget_left(r, &t0), &body, &once)) {
 			err = DL_ERR_NOMEM;
 			break;
 		}
 		rc = curl_easy_perform(h);
 		if (rc != CURLE_OK) {
-			char code[32];
-
-			snprintf(code, sizeof(code), "curl_%d", (int)rc);
-			rest_error(perr, 0, code, curl_easy_strerror(rc));
+			transport_error(perr, rc);
 			err = DL_ERR_IO;
-			if (!r->retry || attempt == REST_ATTEMPTS)
+			if (!r->retry || attempt == REST_ATTEMPTS || !retry_fits(r, &t0, attempt, 0))
 				break;
-			backoff(attempt, 0);
 			continue;
 		}
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -230,20 +300,17 @@ rest_perform(const struct rest_request *r, struct rest_buf *ans, struct provider
 		r->parse_error(status, &body, perr);
 		if (status == 429 || status >= 500) {
 			err = DL_ERR_IO;
-			if (!r->retry || attempt == REST_ATTEMPTS)
+			rest_last_retry_after = retry_after_of(h);
+			if (!r->retry || attempt == REST_ATTEMPTS ||
+			    !retry_fits(r, &t0, attempt, rest_last_retry_after))
 				break;
-			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
-				ra = -1;
-			backoff(attempt, (long)ra);
 			continue;
 		}
 		err = DL_ERR_INVALID; /* a 4xx: repeating it changes nothing */
 		break;
 	}
 	rest_buf_free(&body);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rest_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	rest_ms += since_ms(&t0);
 	rest_calls++;
 	return err;
 }
@@ -315,13 +382,14 @@ rest_stream(const struct rest_request *r, const struct provider_sink *sink,
     struct provider_error *perr)
 {
 	enum dl_err err = DL_ERR_IO;
-	struct timespec t0, t1;
+	struct timespec t0;
 	struct stream s;
 	struct once once;
 	long status = 0;
 	CURL *h;
 	int attempt;
 
+	rest_last_retry_after = -1;
 	if (r->post)
 		return DL_ERR_INVALID;
 	if ((h = handle()) == NULL)
@@ -331,13 +399,12 @@ rest_stream(const struct rest_request *r, const struct provider_sink *sink,
 	s.sink = sink;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (attempt = 1; attempt <= REST_ATTEMPTS; attempt++) {
-		curl_off_t ra = -1;
 		CURLcode rc;
 
 		rest_buf_free(&s.err);
 		s.why = DL_OK;
 		curl_easy_reset(h);
-		if (!setup(h, r, &s.err, &once) ||
+		if (!setup(h, r, budget_left(r, &t0), &s.err, &once) ||
 		    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_stream) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s) != CURLE_OK ||
 		    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, REST_LOW_SPEED) != CURLE_OK ||
@@ -348,8 +415,6 @@ rest_stream(const struct rest_request *r, const struct provider_sink *sink,
 		rc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		if (rc != CURLE_OK) {
-			char code[32];
-
 			if (s.why != DL_OK) {
 				err = s.why;
 				if (err == DL_ERR_TOOBIG)
@@ -357,12 +422,11 @@ rest_stream(const struct rest_request *r, const struct provider_sink *sink,
 					    "The answer is larger than this server takes.");
 				break;
 			}
-			snprintf(code, sizeof(code), "curl_%d", (int)rc);
-			rest_error(perr, 0, code, curl_easy_strerror(rc));
+			transport_error(perr, rc);
 			err = DL_ERR_IO;
-			if (!r->retry || s.begun || attempt == REST_ATTEMPTS)
+			if (!r->retry || s.begun || attempt == REST_ATTEMPTS ||
+			    !retry_fits(r, &t0, attempt, 0))
 				break;
-			backoff(attempt, 0);
 			continue;
 		}
 		if (status >= 200 && status < 300) {
@@ -373,22 +437,25 @@ rest_stream(const struct rest_request *r, const struct provider_sink *sink,
 		r->parse_error(status, &s.err, perr);
 		if (status == 429 || status >= 500) {
 			err = DL_ERR_IO;
-			if (!r->retry || attempt == REST_ATTEMPTS)
+			rest_last_retry_after = retry_after_of(h);
+			if (!r->retry || attempt == REST_ATTEMPTS ||
+			    !retry_fits(r, &t0, attempt, rest_last_retry_after))
 				break;
-			if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
-				ra = -1;
-			backoff(attempt, (long)ra);
 			continue;
 		}
 		err = DL_ERR_INVALID;
 		break;
 	}
 	rest_buf_free(&s.err);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rest_ms += (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	rest_ms += since_ms(&t0);
 	rest_calls++;
 	return err;
+}
+
+long
+rest_retry_after(void)
+{
+	return rest_last_retry_after;
 }
 
 void

@@ -4,7 +4,8 @@
  * kept, so connections and TLS sessions are reused across requests.
  * Requests marked `retry` (GETs, absolute updates) are repeated on
  * transport errors, 429 and 5xx, with exponential backoff and jitter or
- * the server's Retry-After (capped); the others never are, and their body
+ * the server's Retry-After (capped), as long as the request's time budget
+ * (total_s, for every attempt and pause together) allows; the others never are, and their body
  * goes to libcurl through a reader that cannot rewind, so libcurl's own
  * silent resend on a dead kept-alive connection fails instead of sending
  * twice (a dial would ring the prospect twice).
@@ -38,7 +39,8 @@ struct rest_request {
 	size_t bodylen;
 	int retry;                        /* a repeat cannot hurt */
 	int follow;                       /* follow redirects (credentials stay with the first host) */
-	long connect_s, total_s;
+	long connect_s;                   /* per attempt */
+	long total_s;                     /* for all attempts and pauses together */
 	/* The provider's error body into *perr (status >= 300). */
 	void (*parse_error)(long status, const struct rest_buf *body,
 	    struct provider_error *perr);
@@ -47,7 +49,8 @@ struct rest_request {
 /*
  * Perform it. DL_OK for a 2xx, with the answer in *ans (if not NULL; for
  * rest_buf_free). DL_ERR_INVALID for a 4xx other than 429 (not retried),
- * DL_ERR_IO for a transport error, 429 or 5xx once no attempt is left;
+ * DL_ERR_IO for a transport error (a timeout: perr->code REST_TIMEOUT),
+ * 429 or 5xx once no attempt (or no time) is left;
  * *perr then says why. DL_ERR_NOMEM when libcurl cannot be set up.
  */
 enum dl_err rest_perform(const struct rest_request *r, struct rest_buf *ans,
@@ -64,6 +67,14 @@ enum dl_err rest_perform(const struct rest_request *r, struct rest_buf *ans,
  */
 enum dl_err rest_stream(const struct rest_request *r, const struct provider_sink *sink,
     struct provider_error *perr);
+
+/* perr->code of a request that ran out of time (status 0). */
+#define REST_TIMEOUT "timeout"
+
+/* The Retry-After (seconds) of the error answer the last rest_perform or
+ * rest_stream ended with; -1 when it had none. What our own client is
+ * told to wait. */
+long rest_retry_after(void);
 
 /* Fill *perr (reason cleared). */
 void rest_error(struct provider_error *perr, int status, const char *code, const char *msg);

@@ -195,12 +195,13 @@ tx_json(const char *method, const char *path, const char *json, int retry, cJSON
 }
 
 /* POST a cJSON body (deleted here); the answer into *root as tx_json,
- * or dropped when root is NULL. */
+ * or checked and dropped when root is NULL (an action answers JSON too:
+ * anything else did not come from Telnyx whole). */
 static enum dl_err
 tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_error *perr)
 {
-	struct rest_buf ans;
 	enum dl_err err;
+	cJSON *ans = NULL;
 	char *json;
 
 	if (root != NULL)
@@ -211,11 +212,12 @@ tx_post(const char *path, cJSON *req, int retry, cJSON **root, struct provider_e
 	cJSON_Delete(req);
 	if (json == NULL)
 		return DL_ERR_NOMEM;
-	if (root != NULL)
-		err = tx_json("POST", path, json, retry, root, perr);
-	else if ((err = tx_request("POST", path, json, retry, &ans, perr)) == DL_OK)
-		rest_buf_free(&ans);
+	err = tx_json("POST", path, json, retry, &ans, perr);
 	cJSON_free(json);
+	if (root != NULL)
+		*root = ans;
+	else
+		cJSON_Delete(ans);
 	return err;
 }
 

@@ -131,7 +131,8 @@ parse_error(long status, const struct rest_buf *body, struct provider_error *per
 /*
  * One request to Twilio: GET when form is NULL, else a form POST. `path`
  * follows the API base. Retried (at most TW_ATTEMPTS) only if `retry`. On
- * DL_OK, *out (if not NULL) holds the parsed answer, for cJSON_Delete.
+ * DL_OK, *out (if not NULL) holds the parsed answer, for cJSON_Delete; a
+ * 2xx that is not JSON is DL_ERR_IO "malformed".
  */
 static enum dl_err
 tw_request(const char *path, const struct rest_buf *form, int retry, cJSON **out,
@@ -142,6 +143,7 @@ tw_request(const char *path, const struct rest_buf *form, int retry, cJSON **out
 	struct rest_buf ans;
 	char url[TW_URL_MAX];
 	enum dl_err err;
+	cJSON *j;
 
 	if (out != NULL)
 		*out = NULL;
@@ -167,11 +169,17 @@ tw_request(const char *path, const struct rest_buf *form, int retry, cJSON **out
 	r.parse_error = parse_error;
 	if ((err = rest_perform(&r, &ans, perr)) != DL_OK)
 		return err;
-	if (out != NULL && (*out = cJSON_Parse(ans.s ? ans.s : "")) == NULL) {
+	/* Every answer we ask for is a JSON resource, even when only its
+	 * status matters: anything else did not come from Twilio whole. */
+	if ((j = cJSON_Parse(ans.s ? ans.s : "")) == NULL) {
 		rest_error(perr, 200, "malformed", "Twilio's answer is not JSON.");
 		err = DL_ERR_IO;
 	}
 	rest_buf_free(&ans);
+	if (out != NULL)
+		*out = j;
+	else
+		cJSON_Delete(j);
 	return err;
 }
 

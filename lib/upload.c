@@ -86,10 +86,12 @@ mp_sink(void *ud, const char *data, size_t len)
 }
 
 /* Pump the request body into `sink` in 64 KiB pieces; DL_ERR_TOOBIG with
- * *over set past `limit` bytes, for a body that announced no length. */
+ * *over set past `limit` bytes, for a body that announced no length;
+ * DL_ERR_IO with *cut set when the body ended early (the sink's own
+ * DL_ERR_IO, a database that cannot be written, is not the client's). */
 static enum dl_err
 pump(struct http_req *req, long limit, enum dl_err (*sink)(void *, const char *, size_t),
-    void *ud, int *over)
+    void *ud, int *over, int *cut)
 {
 	char buf[65536];
 	long long total = 0;
@@ -104,7 +106,11 @@ pump(struct http_req *req, long limit, enum dl_err (*sink)(void *, const char *,
 		if ((err = sink(ud, buf, (size_t)got)) != DL_OK)
 			return err;
 	}
-	return got < 0 ? DL_ERR_IO : DL_OK;
+	if (got < 0) {
+		*cut = 1;
+		return DL_ERR_IO;
+	}
+	return DL_OK;
 }
 
 /* 413, naming the body's size when it was announced (len >= 0). */
@@ -131,7 +137,7 @@ upload_read(struct http_req *req, const struct upload_cb *cb, void *ud, enum dl_
 	char boundary[MP_MAX_BOUNDARY + 1];
 	struct reading r = { cb, ud, 0, 0, -1, "", 0 };
 	struct mp_parser *mp;
-	int over = 0;
+	int over = 0, cut = 0;
 
 	*err = DL_OK;
 	if (len > limit) {
@@ -145,7 +151,7 @@ upload_read(struct http_req *req, const struct upload_cb *cb, void *ud, enum dl_
 			    "The multipart boundary is missing or invalid.", NULL);
 			return 0;
 		}
-		*err = pump(req, limit, mp_sink, mp, &over);
+		*err = pump(req, limit, mp_sink, mp, &over, &cut);
 		if (*err == DL_OK)
 			*err = mp_finish(mp);
 		mp_free(mp);
@@ -157,7 +163,7 @@ upload_read(struct http_req *req, const struct upload_cb *cb, void *ud, enum dl_
 	} else if (strcmp(mt, "text/csv") == 0 || strcmp(mt, "application/csv") == 0 ||
 	    strcmp(mt, "text/plain") == 0) {
 		if ((*err = cb->begin(ud, 0, NULL)) == DL_OK)
-			*err = pump(req, limit, cb->feed, ud, &over);
+			*err = pump(req, limit, cb->feed, ud, &over, &cut);
 	} else {
 		http_send_error(req, 415, "unsupported_media_type", "Send a multipart/form-data "
 		    "upload with a \"file\" field, or a text/csv body.", NULL);
@@ -165,6 +171,11 @@ upload_read(struct http_req *req, const struct upload_cb *cb, void *ud, enum dl_
 	}
 	if (over) {
 		too_large(req, -1, limit);
+		return 0;
+	}
+	if (cut) {
+		http_send_error(req, 400, "incomplete_body",
+		    "The upload ended before its announced length.", NULL);
 		return 0;
 	}
 	return 1;
@@ -176,9 +187,6 @@ upload_error(struct http_req *req, const struct upload_cb *cb, enum dl_err err,
 {
 	if (file_code != NULL)
 		http_send_error(req, 422, file_code, file_message, NULL);
-	else if (err == DL_ERR_IO)
-		http_send_error(req, 400, "incomplete_body",
-		    "The upload ended before its announced length.", NULL);
 	else if (err == DL_ERR_INVALID || err == DL_ERR_TOOBIG)
 		http_send_error(req, 400, "malformed_multipart", cb->fields != NULL ?
 		    "The multipart body is malformed (one \"file\" field, fields under 1 KB, "

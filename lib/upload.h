@@ -43,7 +43,8 @@ struct upload_cb {
  * (for upload_error, or the caller's own answer). Returns 0 when the
  * request has been answered: 413 payload_too_large, 415
  * unsupported_media_type, 400 malformed_multipart for a bad boundary, 422
- * missing_file when no field `file` came. An import begun must be
+ * missing_file when no field `file` came, 400 incomplete_body when the
+ * body ended before its announced length. An import begun must be
  * aborted by the caller either way.
  */
 int upload_read(struct http_req *req, const struct upload_cb *cb, void *ud,
@@ -52,7 +53,8 @@ int upload_read(struct http_req *req, const struct upload_cb *cb, void *ud,
 /*
  * Answer an upload that failed with `err`: 422 with the importer's file
  * error (`file_code` and `file_message`; NULL when there is none), 400
- * incomplete_body, 400 malformed_multipart, else app_error(req, err, what).
+ * malformed_multipart, else app_error(req, err, what) (a database that
+ * cannot be written: 503 storage_unavailable).
  */
 void upload_error(struct http_req *req, const struct upload_cb *cb, enum dl_err err,
     const char *file_code, const char *file_message, const char *what);

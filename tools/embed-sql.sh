@@ -13,7 +13,7 @@ for f in "$@"; do
 	[ -n "$num" ] || { echo "embed-sql: $f: name must be NNN_name.sql" >&2; exit 1; }
 	ver=$(expr "$num" + 0)
 	[ "$ver" -eq "$want" ] || { echo "embed-sql: $f: expected version $want" >&2; exit 1; }
-	printf '\t{ %d, "%s",\n' "$ver" "$base"
+	printf '\t{ %d, "%s", "PRAGMA user_version = %d",\n' "$ver" "$base" "$ver"
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t  "/' -e 's/$/\\n"/' "$f"
 	printf '\t},\n'
 	want=$((want + 1))

@@ -781,13 +781,11 @@ test_login_prunes_expired_sessions(void **state)
 {
 	struct login l;
 	long long id;
-	char sql[200];
 
 	(void)state;
 	id = make_user("ada", PW, AUTH_ADMIN);
-	snprintf(sql, sizeof(sql), "INSERT INTO sessions (user_id, token_hash, created_unix, "
-	    "seen_unix, expires_unix) VALUES (%lld, x'01', 1, 1, 2)", id);
-	tu_sql_exec(sql);
+	tu_sql_exec_with("INSERT INTO sessions (user_id, token_hash, created_unix, "
+	    "seen_unix, expires_unix) VALUES (?1, x'01', 1, 1, 2)", id, NULL);
 	assert_int_equal(login("ada", PW, ADDR, &l), DL_OK);
 	assert_int_equal(count_sessions(), 1);
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM sessions WHERE token_hash = x'01'"), 0);
@@ -799,14 +797,12 @@ test_session_disabled_user(void **state)
 	struct auth_user u;
 	struct login l;
 	long long id;
-	char sql[96];
 
 	(void)state;
 	id = make_user("bob", PW, AUTH_OPERATOR);
 	assert_int_equal(login("bob", PW, ADDR, &l), DL_OK);
 	/* Disabled behind auth's back: the session still dies on use. */
-	snprintf(sql, sizeof(sql), "UPDATE users SET disabled = 1 WHERE id = %lld", id);
-	tu_sql_exec(sql);
+	tu_sql_exec_with("UPDATE users SET disabled = 1 WHERE id = ?1", id, NULL);
 	assert_int_equal(auth_session(l.token, &u), DL_ERR_AUTH);
 	assert_int_equal(count_sessions(), 0);
 }

@@ -42,17 +42,18 @@ configure_twilio(void)
 static void
 test_operator_join_timeout(void **state)
 {
+	struct provider_error perr;
 	struct call c;
 
 	(void)state;
 	configure_twilio();
 	new_call("twilio", &c);
 	/* Within the timeout a queued call waits for its operator. */
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_QUEUED);
 	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-21 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_FAILED);
 	assert_string_equal(c.failure_reason, "operator_not_connected");
 	assert_string_not_equal(c.ended_at, "");
@@ -89,7 +90,7 @@ test_sim_dials_at_once_and_ends(void **state)
 	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-5 seconds') "
 	    "WHERE status = 'initiated'");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_IN_PROGRESS);
 	assert_int_equal(callflow_end(p, &c, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_COMPLETED);
@@ -100,6 +101,7 @@ test_sim_dials_at_once_and_ends(void **state)
 static void
 test_final_calls_are_left_alone(void **state)
 {
+	struct provider_error perr;
 	struct call c;
 
 	(void)state;
@@ -107,7 +109,7 @@ test_final_calls_are_left_alone(void **state)
 	assert_int_equal(calls_fail(c.id, "provider_error"), DL_OK);
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	tu_sql_exec("UPDATE calls SET dialed_at = '2020-01-01T00:00:00Z'");
-	assert_int_equal(callflow_settle(&c, 1), DL_OK);
+	assert_int_equal(callflow_settle(&c, 1, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_FAILED);
 	assert_string_equal(c.failure_reason, "provider_error");
 }
@@ -182,11 +184,18 @@ stub_end(const struct provider_ref *ref, struct provider_error *perr)
 	return DL_OK;
 }
 
+/* What the stub says of an ended leg: its talk time; -1: it cannot say. */
+static long stub_talked;
+
 static enum dl_err
 stub_status(const struct provider_ref *ref, struct provider_status *out, struct provider_error *perr)
 {
-	(void)ref, (void)out, (void)perr;
-	return DL_ERR_IO;
+	(void)ref, (void)perr;
+	if (stub_talked < 0)
+		return DL_ERR_IO;
+	out->status = CALL_COMPLETED;
+	out->duration_s = stub_talked;
+	return DL_OK;
 }
 
 static enum dl_err
@@ -271,6 +280,7 @@ stub_reset(void)
 {
 	stub_dials = stub_ends = stub_fail_dial = stub_answers = stub_fail_consent = 0;
 	stub_record = 0;
+	stub_talked = -1;
 	stub_admitted[0] = stub_steps[0] = stub_recording_url[0] = stub_dial_consent[0] = '\0';
 	stub_consent_hook[0] = stub_consent_said[0] = '\0';
 	setenv("DIALER_PUBLIC_URL", "https://dialer.example.com/", 1);
@@ -437,7 +447,7 @@ test_webhook_conference_end_before_dial(void **state)
 	assert_int_equal(c.status, CALL_CANCELED);
 	assert_string_equal(c.conference_sid, "CFroom");
 	/* An event for a conference nobody knows is kept, and nothing else. */
-	strcpy(c.conference_name, "cd-unknown");
+	snprintf(c.conference_name, sizeof(c.conference_name), "%s", "cd-unknown");
 	event(&ev, PROVIDER_EV_PARTICIPANT_JOIN, "stray", &c, "CAx");
 	deliver(&ev, 0, &r);
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM call_events WHERE call_id IS NULL"), 2);
@@ -480,6 +490,47 @@ test_webhook_endings_without_durations(void **state)
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_int_equal(c.status, CALL_COMPLETED);
 	assert_true(c.duration_s >= 25 && c.duration_s <= 27); /* answer to hang-up */
+}
+
+static void
+test_webhook_hangup_before_its_answer(void **state)
+{
+	struct provider_event ev;
+	struct provider_reply r;
+	struct call c;
+
+	(void)state;
+	stub_reset();
+	/* The hang-up overtook the answer: the provider says the leg talked. */
+	new_call("stub", &c);
+	assert_int_equal(calls_claim_dial(c.id, &(int){ 0 }), DL_OK);
+	assert_int_equal(calls_dialed(c.id, "CAprospect"), DL_OK);
+	stub_talked = 12;
+	event(&ev, PROVIDER_EV_LEG_STATUS, "hangup-first", &c, "CAprospect");
+	ev.status = CALL_COMPLETED;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_int_equal(c.duration_s, 12);
+	/* The answer, late: nobody is brought into a room that is over. */
+	event(&ev, PROVIDER_EV_LEG_STATUS, "answer-late", &c, "CAprospect");
+	ev.status = CALL_IN_PROGRESS;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_COMPLETED);
+	assert_int_equal(stub_answers, 0);
+
+	/* No talk time by the provider's account: nobody answered. */
+	tu_sql_exec("UPDATE calls SET status = 'completed'");
+	new_call("stub", &c);
+	assert_int_equal(calls_claim_dial(c.id, &(int){ 0 }), DL_OK);
+	assert_int_equal(calls_dialed(c.id, "CAprospect"), DL_OK);
+	stub_talked = 0;
+	event(&ev, PROVIDER_EV_LEG_STATUS, "hangup-unanswered", &c, "CAprospect");
+	ev.status = CALL_COMPLETED;
+	deliver(&ev, c.id, &r);
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	assert_int_equal(c.status, CALL_CANCELED);
 }
 
 /* ---- recording ---------------------------------------------------------- */
@@ -535,7 +586,6 @@ static void
 test_recording_off_by_default(void **state)
 {
 	struct call c;
-	char want[128];
 
 	(void)state;
 	stub_reset();
@@ -557,9 +607,8 @@ test_recording_off_by_default(void **state)
 	}
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
 	assert_string_equal(c.recording_sid, "");
-	snprintf(want, sizeof(want), "SELECT COUNT(*) FROM call_events WHERE call_id = %lld "
-	    "AND event_type = 'rec-unasked'", c.id);
-	assert_int_equal(tu_sql_int(want), 1);
+	assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM call_events WHERE call_id = ?1 "
+	    "AND event_type = 'rec-unasked'", c.id), 1);
 }
 
 /* Twilio's way: the announcement plays where the prospect is, so they
@@ -696,7 +745,6 @@ test_recording_kept_once(void **state)
 	struct provider_event ev;
 	struct provider_reply r;
 	struct call c;
-	char sql[160];
 
 	(void)state;
 	stub_reset();
@@ -721,9 +769,8 @@ test_recording_kept_once(void **state)
 	tu_sql_exec("UPDATE calls SET updated_at = '2020-01-01T00:00:00Z'");
 	recording_event(&ev, "rec:RE1:completed", &c, "RE1", "CFroom", 42);
 	deliver(&ev, c.id, &r);
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM calls WHERE id = %lld AND "
-	    "updated_at = '2020-01-01T00:00:00Z'", c.id);
-	assert_int_equal(tu_sql_int(sql), 1);
+	assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM calls WHERE id = ?1 AND "
+	    "updated_at = '2020-01-01T00:00:00Z'", c.id), 1);
 	/* Another room's recording at our URL is not this call's. */
 	recording_event(&ev, "rec:RE2:completed", &c, "RE2", "CFelsewhere", 9);
 	deliver(&ev, c.id, &r);
@@ -758,7 +805,7 @@ test_sim_recording(void **state)
 	/* Talked through: a recording as long as the talk. */
 	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_COMPLETED);
 	assert_int_equal(strncmp(c.recording_sid, "SIMREC", 6), 0);
 	assert_int_equal(c.recording_duration_s, 30);
@@ -790,7 +837,7 @@ test_sim_recording(void **state)
 	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-40 seconds') "
 	    "WHERE status = 'initiated'");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_COMPLETED);
 	assert_string_equal(c.recording_sid, "");
 }
@@ -812,6 +859,7 @@ test_hook_url(void **state)
 static void
 test_overdue_calls_are_asked_then_given_up(void **state)
 {
+	struct provider_error perr;
 	struct call c;
 
 	(void)state;
@@ -823,17 +871,22 @@ test_overdue_calls_are_asked_then_given_up(void **state)
 	tu_sql_exec("UPDATE calls SET status = 'ringing', "
 	    "dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-100 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_RINGING); /* overdue, asked, no answer yet */
 	assert_true(c.asked_unix > 0);
+	/* Asked for by the caller: the provider's silence is the answer. */
+	assert_int_equal(callflow_settle(&c, 1, &perr), DL_ERR_IO);
+	assert_int_equal(perr.http_status, 0);
+	assert_int_equal(strncmp(perr.code, "curl_", 5), 0);
+	assert_int_equal(c.status, CALL_RINGING);
 	/* Asked a moment ago: a poll now does not ask again, even long overdue. */
 	tu_sql_exec("UPDATE calls SET dialed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-800 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_RINGING);
 	tu_sql_exec("UPDATE calls SET status_asked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-11 seconds')");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_FAILED);
 	assert_string_equal(c.failure_reason, "provider_unreachable");
 
@@ -843,12 +896,12 @@ test_overdue_calls_are_asked_then_given_up(void **state)
 	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-30 seconds') "
 	    "WHERE status = 'queued'");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_QUEUED); /* the dial may still be on its way */
 	tu_sql_exec("UPDATE calls SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-90 seconds') "
 	    "WHERE status = 'queued'");
 	assert_int_equal(calls_get(c.id, &c), DL_OK);
-	assert_int_equal(callflow_settle(&c, 0), DL_OK);
+	assert_int_equal(callflow_settle(&c, 0, &perr), DL_OK);
 	assert_int_equal(c.status, CALL_FAILED);
 	assert_string_equal(c.failure_reason, "dial_unconfirmed");
 	unsetenv("TWILIO_API_BASE");
@@ -864,6 +917,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_webhook_operator_first_then_prospect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_dial_failure_and_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_conference_end_before_dial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_webhook_hangup_before_its_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_webhook_endings_without_durations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recording_off_by_default, setup, rec_teardown),
 		cmocka_unit_test_setup_teardown(test_recording_consent_then_in, setup, rec_teardown),

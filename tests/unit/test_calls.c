@@ -19,10 +19,7 @@
 static long long
 add_operator(const char *name)
 {
-	char sql[160];
-
-	snprintf(sql, sizeof(sql), "INSERT INTO users (username, password_hash) VALUES ('%s', 'x')", name);
-	tu_sql_exec(sql);
+	tu_sql_exec_text("INSERT INTO users (username, password_hash) VALUES (?1, 'x')", name);
 	return sqlite3_last_insert_rowid(db_conn());
 }
 

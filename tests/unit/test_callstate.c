@@ -81,22 +81,19 @@ static void
 test_schema_agrees(void **state)
 {
 	struct tu_db db;
-	char sql[256];
 	int i;
 
 	(void)state;
 	tu_db_open(&db);
 	tu_sql_exec("INSERT INTO users (username, password_hash) VALUES ('op', 'x')");
 	for (i = 0; i < CALL_STATUS__COUNT; i++) {
-		snprintf(sql, sizeof(sql), "INSERT INTO calls (operator_id, provider, "
-		    "conference_name, to_phone, status) VALUES (1, 'sim', 'cd-%d', "
-		    "'+12025550143', '%s')", i, call_status_name((enum call_status)i));
-		tu_sql_exec(sql);
+		tu_sql_exec_with("INSERT INTO calls (operator_id, provider, conference_name, "
+		    "to_phone, status) VALUES (1, 'sim', 'cd-' || ?1, '+12025550143', ?2)", i,
+		    call_status_name((enum call_status)i));
 	}
 	for (i = 0; i < CALL_OUTCOME__COUNT; i++) {
-		snprintf(sql, sizeof(sql), "UPDATE calls SET outcome = '%s' WHERE id = 1",
+		tu_sql_exec_with("UPDATE calls SET outcome = ?2 WHERE id = ?1", 1,
 		    call_outcome_name((enum call_outcome)i));
-		tu_sql_exec(sql);
 	}
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM calls"), CALL_STATUS__COUNT);
 	assert_int_not_equal(sqlite3_exec(db_conn(), "UPDATE calls SET status = 'answered'",

@@ -165,9 +165,9 @@ test_line_too_long(void **state)
 	char *text = malloc(n + 32);
 
 	assert_non_null(text);
-	strcpy(text, "DIALER_TEST_UNKNOWN=");
-	memset(text + strlen(text), 'v', n);
-	strcpy(text + 20 + n, "\n");
+	memcpy(text, "DIALER_TEST_UNKNOWN=", 20);
+	memset(text + 20, 'v', n);
+	memcpy(text + 20 + n, "\n", 2);
 	use_file(fx, text);
 	free(text);
 	assert_int_equal(config_load(), DL_ERR_CONFIG);

@@ -645,7 +645,6 @@ test_large_import(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
 		long long list;
-		char sql[200];
 
 		assert_int_equal(import("Big", 0, 0, "GB", csv, chunks[i], &r), DL_OK);
 		assert_int_equal(r.rep.imported, 1300);
@@ -653,23 +652,19 @@ test_large_import(void **state)
 		list = r.rep.list_id;
 		result_free(&r);
 
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM contacts WHERE list_id = %lld", list);
-		assert_int_equal(count(sql), 1300);
-		snprintf(sql, sizeof(sql), "SELECT COUNT(DISTINCT phone_e164) FROM contacts "
-		    "WHERE list_id = %lld", list);
-		assert_int_equal(count(sql), 1300);
+		assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM contacts WHERE list_id = ?1",
+		    list), 1300);
+		assert_int_equal(tu_sql_int_with("SELECT COUNT(DISTINCT phone_e164) FROM contacts "
+		    "WHERE list_id = ?1", list), 1300);
 		/* Inserted in file order: ids and source rows rise together. */
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM contacts a JOIN contacts b "
-		    "ON b.id = a.id + 1 AND b.list_id = a.list_id WHERE a.list_id = %lld "
-		    "AND b.source_row <> a.source_row + 1", list);
-		assert_int_equal(count(sql), 0);
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM contacts WHERE list_id = %lld "
+		assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM contacts a JOIN contacts b "
+		    "ON b.id = a.id + 1 AND b.list_id = a.list_id WHERE a.list_id = ?1 "
+		    "AND b.source_row <> a.source_row + 1", list), 0);
+		assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM contacts WHERE list_id = ?1 "
 		    "AND source_row = 502 AND name = 'Person 500' AND phone_e164 = '+442079460500'",
-		    list);
-		assert_int_equal(count(sql), 1);
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM contacts WHERE list_id = %lld "
-		    "AND source_row = 1301 AND phone_e164 = '+13125550199'", list);
-		assert_int_equal(count(sql), 1);
+		    list), 1);
+		assert_int_equal(tu_sql_int_with("SELECT COUNT(*) FROM contacts WHERE list_id = ?1 "
+		    "AND source_row = 1301 AND phone_e164 = '+13125550199'", list), 1);
 	}
 	free(csv);
 }
@@ -694,9 +689,9 @@ test_long_phone_cell_judged_whole(void **state)
 	char code[40] = "";
 
 	(void)state;
-	strcpy(cell, "+1 202 555 0143");
+	memcpy(cell, "+1 202 555 0143", 15);
 	memset(cell + 15, ' ', 113);
-	strcpy(cell + 128, "99999");
+	memcpy(cell + 128, "99999", 6);
 	why = phone_parse(cell, strlen(cell), "US", &info);
 	assert_int_equal(why, PHONE_TOO_LONG);
 

@@ -84,6 +84,21 @@ raw_user_version(const char *path)
 	return v;
 }
 
+/* PRAGMA user_version binds no parameter: write the field in the header of
+ * the closed file instead (offset 60, 4 bytes, big-endian). */
+static void
+raw_set_user_version(const char *path, int v)
+{
+	unsigned char be[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+	    (unsigned char)(v >> 8), (unsigned char)v };
+	FILE *f = fopen(path, "r+b");
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 60, SEEK_SET), 0);
+	assert_int_equal(fwrite(be, 1, sizeof(be), f), sizeof(be));
+	assert_int_equal(fclose(f), 0);
+}
+
 static void
 raw_exec(const char *path, const char *sql)
 {
@@ -175,12 +190,10 @@ static void
 test_newer_schema_refused(void **state)
 {
 	struct tu_db *t = *state;
-	char sql[64];
 	int newer = db_latest_version() + 1;
 
 	db_close();
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", newer);
-	raw_exec(t->path, sql);
+	raw_set_user_version(t->path, newer);
 
 	assert_int_equal(db_open(t->path), DL_ERR_DB);
 	assert_null(db_conn());
@@ -189,8 +202,7 @@ test_newer_schema_refused(void **state)
 	assert_int_equal(raw_user_version(t->path), newer);
 
 	/* Back to a version we know: opens again (teardown closes it). */
-	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", db_latest_version());
-	raw_exec(t->path, sql);
+	raw_set_user_version(t->path, db_latest_version());
 	assert_int_equal(db_open(t->path), DL_OK);
 }
 
@@ -396,17 +408,21 @@ test_stmt_errors(void **state)
 	assert_null(db_stmt("SELECT 1"));
 }
 
+/* "SELECT 0" ... "SELECT 149" ("SELECT 07" is 7), each a string of its own. */
+#define TEN(d) "SELECT " #d "0", "SELECT " #d "1", "SELECT " #d "2", "SELECT " #d "3", \
+	"SELECT " #d "4", "SELECT " #d "5", "SELECT " #d "6", "SELECT " #d "7", \
+	"SELECT " #d "8", "SELECT " #d "9"
+
 static void
 test_stmt_many(void **state)
 {
 	/* More distinct statements than the cache holds: all still work. */
-	static char sql[150][48];
+	static const char *const sql[150] = { TEN(0), TEN(1), TEN(2), TEN(3), TEN(4), TEN(5),
+	    TEN(6), TEN(7), TEN(8), TEN(9), TEN(10), TEN(11), TEN(12), TEN(13), TEN(14) };
 	sqlite3_stmt *st;
 	int i, round;
 
 	(void)state;
-	for (i = 0; i < 150; i++)
-		snprintf(sql[i], sizeof(sql[i]), "SELECT %d", i);
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < 150; i++) {
 			st = db_stmt(sql[i]);
@@ -450,9 +466,9 @@ test_bind_text(void **state)
 
 	(void)state;
 	st = db_stmt(sql);
-	strcpy(buf, "copied");
+	snprintf(buf, sizeof(buf), "%s", "copied");
 	assert_int_equal(db_bind_text(st, 1, buf), SQLITE_OK);
-	strcpy(buf, "changed");
+	snprintf(buf, sizeof(buf), "%s", "changed");
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "copied");
 

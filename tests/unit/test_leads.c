@@ -25,11 +25,7 @@
 static long long
 add_user(const char *name)
 {
-	char sql[160];
-
-	snprintf(sql, sizeof(sql), "INSERT INTO users (username, password_hash) VALUES ('%s', 'x')",
-	    name);
-	tu_sql_exec(sql);
+	tu_sql_exec_text("INSERT INTO users (username, password_hash) VALUES (?1, 'x')", name);
 	return sqlite3_last_insert_rowid(db_conn());
 }
 
@@ -40,24 +36,30 @@ add_list(void)
 	return sqlite3_last_insert_rowid(db_conn());
 }
 
+/* An UPDATE of the contact just added (its id is ?1) setting `cols`. */
+#define SET(cols) "UPDATE contacts SET " cols " WHERE id = ?1"
+
 /* A contact in Chicago (unless tz says otherwise) with number
- * +1312555<suffix>; `extra` is SQL setting more columns ("" for none). */
+ * +1312555<suffix>; `extra` (NULL for none) is a SET(...) giving it more. */
 static long long
 add_contact(long long list, int suffix, const char *tz, const char *extra)
 {
-	char sql[640];
+	static const char sql[] = "INSERT INTO contacts (list_id, source_row, name, company, "
+	    "phone_e164, phone_raw, phone_national, region, phone_type, timezone) VALUES "
+	    "(?1, ?2, 'P' || ?2, 'Co', printf('+1312555%04d', ?2), 'x', "
+	    "printf('(312) 555-%04d', ?2), 'US', 'fixed_line', ?3)";
+	sqlite3_stmt *st = db_stmt(sql);
 	long long id;
 
-	snprintf(sql, sizeof(sql), "INSERT INTO contacts (list_id, source_row, name, company, "
-	    "phone_e164, phone_raw, phone_national, region, phone_type, timezone) VALUES "
-	    "(%lld, %d, 'P%d', 'Co', '+1312555%04d', 'x', '(312) 555-%04d', 'US', 'fixed_line', '%s')",
-	    list, suffix, suffix, suffix, suffix, tz != NULL ? tz : "America/Chicago");
-	tu_sql_exec(sql);
+	assert_non_null(st);
+	assert_int_equal(sqlite3_bind_int64(st, 1, list), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int(st, 2, suffix), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_text(st, 3, tz != NULL ? tz : "America/Chicago", -1,
+	    SQLITE_STATIC), SQLITE_OK);
+	assert_int_equal(db_exec_stmt(st), DL_OK);
 	id = sqlite3_last_insert_rowid(db_conn());
-	if (extra[0] != '\0') {
-		snprintf(sql, sizeof(sql), "UPDATE contacts SET %s WHERE id = %lld", extra, id);
-		tu_sql_exec(sql);
-	}
+	if (extra != NULL)
+		tu_sql_exec_with(extra, id, NULL);
 	return id;
 }
 
@@ -81,24 +83,25 @@ test_order(void **state)
 	enum leads_reason why;
 
 	(void)state;
-	fresh1 = add_contact(list, 100, NULL, "");
+	fresh1 = add_contact(list, 100, NULL, NULL);
 	/* Not due yet: neither is offered. */
-	add_contact(list, 101, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T19:00:00Z', callback_by = 1");
-	add_contact(list, 102, NULL, "status = 'called', last_outcome = 'no_answer', attempts = 1, "
-	    "retry_at = '2026-11-24T18:00:01Z'");
-	retry = add_contact(list, 103, NULL, "status = 'called', last_outcome = 'busy', attempts = 1, "
-	    "retry_at = '2026-11-24T12:00:00Z'");
-	theirs = add_contact(list, 104, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T10:00:00Z', callback_by = 2");
-	mine = add_contact(list, 105, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T17:00:00Z', callback_by = 1");
-	older = add_contact(list, 106, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T09:00:00Z', callback_by = 2");
-	fresh2 = add_contact(list, 107, NULL, "");
+	add_contact(list, 101, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T19:00:00Z', callback_by = 1"));
+	add_contact(list, 102, NULL, SET("status = 'called', last_outcome = 'no_answer', attempts = 1, "
+	    "retry_at = '2026-11-24T18:00:01Z'"));
+	retry = add_contact(list, 103, NULL, SET("status = 'called', last_outcome = 'busy', attempts = 1, "
+	    "retry_at = '2026-11-24T12:00:00Z'"));
+	theirs = add_contact(list, 104, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T10:00:00Z', callback_by = 2"));
+	mine = add_contact(list, 105, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T17:00:00Z', callback_by = 1"));
+	older = add_contact(list, 106, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T09:00:00Z', callback_by = 2"));
+	fresh2 = add_contact(list, 107, NULL, NULL);
 	/* Final: never offered. */
-	add_contact(list, 108, NULL, "status = 'called', last_outcome = 'not_interested', attempts = 1");
-	add_contact(list, 109, NULL, "status = 'called', last_outcome = 'no_answer', attempts = 3");
+	add_contact(list, 108, NULL, SET("status = 'called', last_outcome = 'not_interested', "
+	    "attempts = 1"));
+	add_contact(list, 109, NULL, SET("status = 'called', last_outcome = 'no_answer', attempts = 3"));
 	assert_int_equal(op, 1);
 	assert_int_equal(other, 2);
 
@@ -133,7 +136,7 @@ static void
 test_reservation(void **state)
 {
 	long long a = add_user("a"), b = add_user("b"), list = add_list();
-	long long c1 = add_contact(list, 110, NULL, ""), c2 = add_contact(list, 111, NULL, "");
+	long long c1 = add_contact(list, 110, NULL, NULL), c2 = add_contact(list, 111, NULL, NULL);
 	struct leads_pick p, q;
 
 	(void)state;
@@ -161,7 +164,7 @@ test_reservation(void **state)
 static void
 test_api_key_holds_nothing(void **state)
 {
-	long long list = add_list(), c1 = add_contact(list, 112, NULL, "");
+	long long list = add_list(), c1 = add_contact(list, 112, NULL, NULL);
 	struct leads_pick p;
 
 	(void)state;
@@ -177,7 +180,7 @@ static void
 test_skip(void **state)
 {
 	long long a = add_user("a"), b = add_user("b"), list = add_list();
-	long long c1 = add_contact(list, 113, NULL, ""), c2 = add_contact(list, 114, NULL, "");
+	long long c1 = add_contact(list, 113, NULL, NULL), c2 = add_contact(list, 114, NULL, NULL);
 
 	(void)state;
 	assert_int_equal(next(list, a, 0, NOON, NULL), c1);
@@ -206,10 +209,10 @@ test_passed_over(void **state)
 	long long a = add_user("a"), list = add_list(), flight, tokyo, ok;
 
 	(void)state;
-	add_contact(list, 115, NULL, "");
-	flight = add_contact(list, 116, NULL, "");
-	tokyo = add_contact(list, 117, "Asia/Tokyo", "");
-	ok = add_contact(list, 118, NULL, "");
+	add_contact(list, 115, NULL, NULL);
+	flight = add_contact(list, 116, NULL, NULL);
+	tokyo = add_contact(list, 117, "Asia/Tokyo", NULL);
+	ok = add_contact(list, 118, NULL, NULL);
 	tu_sql_exec("INSERT INTO dnc (phone_e164, reason) VALUES ('+13125550115', 'asked')");
 	tu_sql_exec("INSERT INTO calls (contact_id, operator_id, provider, conference_name, "
 	    "to_phone, status) VALUES (2, NULL, 'sim', 'cd-x', '+13125550116', 'ringing')");
@@ -229,7 +232,7 @@ static void
 test_held_contact_put_on_dnc_is_let_go(void **state)
 {
 	long long a = add_user("a"), list = add_list();
-	long long c1 = add_contact(list, 119, NULL, ""), c2 = add_contact(list, 120, NULL, "");
+	long long c1 = add_contact(list, 119, NULL, NULL), c2 = add_contact(list, 120, NULL, NULL);
 
 	(void)state;
 	assert_int_equal(next(list, a, 0, NOON, NULL), c1);
@@ -245,7 +248,7 @@ test_missing_and_archived_list(void **state)
 	struct leads_pick p;
 
 	(void)state;
-	add_contact(list, 121, NULL, "");
+	add_contact(list, 121, NULL, NULL);
 	assert_int_equal(leads_next(list + 1, a, 0, NOON, &p), DL_ERR_NOTFOUND);
 	tu_sql_exec("UPDATE contact_lists SET archived_at = '2026-01-01T00:00:00Z'");
 	assert_int_equal(leads_next(list, a, 0, NOON, &p), DL_ERR_NOTFOUND);
@@ -286,7 +289,7 @@ test_pick_json(void **state)
 	size_t len;
 
 	(void)state;
-	c1 = add_contact(list, 122, NULL, "");
+	c1 = add_contact(list, 122, NULL, NULL);
 	assert_int_equal(leads_next(list, a, 0, NOON, &p), DL_OK);
 	assert_int_equal(leads_pick_json(&p, NOON, "sim", &text, &len), DL_OK);
 	j = parse(text, len);
@@ -316,14 +319,14 @@ test_callbacks(void **state)
 	size_t len;
 
 	(void)state;
-	later = add_contact(list, 123, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-25T09:00:00Z', callback_by = 1");
-	due = add_contact(list, 124, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T09:00:00Z', callback_by = 1");
-	add_contact(list, 125, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T08:00:00Z', callback_by = 2");
-	add_contact(gone, 126, NULL, "status = 'called', last_outcome = 'follow_up', "
-	    "callback_at = '2026-11-24T08:00:00Z', callback_by = 1");
+	later = add_contact(list, 123, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-25T09:00:00Z', callback_by = 1"));
+	due = add_contact(list, 124, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T09:00:00Z', callback_by = 1"));
+	add_contact(list, 125, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T08:00:00Z', callback_by = 2"));
+	add_contact(gone, 126, NULL, SET("status = 'called', last_outcome = 'follow_up', "
+	    "callback_at = '2026-11-24T08:00:00Z', callback_by = 1"));
 	tu_sql_exec("UPDATE contact_lists SET archived_at = '2026-01-01T00:00:00Z' WHERE id = 2");
 
 	assert_int_equal(leads_callbacks(a, 0, NOON, &text, &len), DL_OK);

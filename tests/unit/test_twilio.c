@@ -28,6 +28,7 @@
 #include "config.h"
 #include "form.h"
 #include "provider.h"
+#include "rest.h"
 #include "secure.h"
 #include "twiliosig.h"
 #include "fakectl.h"
@@ -369,6 +370,62 @@ test_mute_gives_up_after_three(void **state)
 	assert_int_equal(perr.http_status, 503);
 	assert_string_equal(perr.code, "20503");
 	assert_int_equal(fake_count("POST", ".json", &all, NULL), 3);
+	cJSON_Delete(all);
+}
+
+static void
+test_mute_within_its_time_budget(void **state)
+{
+	struct timespec t0, t1;
+	struct conf c;
+	struct provider_ref ref;
+	struct provider_error perr;
+	cJSON *all;
+	char path[256];
+	double took;
+
+	(void)state;
+	fake_conference(&c);
+	memset(&ref, 0, sizeof(ref));
+	ref.conference_sid = c.sid;
+	ref.operator_call_sid = c.op;
+	/* A hang past TWILIO_TIMEOUT is not tried again: the budget is spent. */
+	setenv("TWILIO_TIMEOUT", "1", 1);
+	cJSON_Delete(ctl("/_fake/faults", "{\"method\":\"POST\",\"path\":\"/Participants/\","
+	    "\"count\":5,\"action\":\"delay\",\"delay\":1.5}"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(provider_twilio.mute(&ref, PROVIDER_OPERATOR, 1, &perr), DL_ERR_IO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsetenv("TWILIO_TIMEOUT");
+	took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(took < 1.4);
+	assert_int_equal(perr.http_status, 0);
+	assert_string_equal(perr.code, REST_TIMEOUT);
+	snprintf(path, sizeof(path), "/Conferences/%s/Participants/%s.json", c.sid, c.op);
+	assert_int_equal(fake_count("POST", path, &all, NULL), 1);
+	cJSON_Delete(all);
+}
+
+static void
+test_update_answered_with_no_json_is_malformed(void **state)
+{
+	struct conf c;
+	struct provider_ref ref;
+	struct provider_error perr;
+	cJSON *all;
+	char path[256];
+
+	(void)state;
+	fake_conference(&c);
+	memset(&ref, 0, sizeof(ref));
+	ref.conference_sid = c.sid;
+	ref.operator_call_sid = c.op;
+	fake_fault("POST", "/Participants/CA[0-9a-f]+\\.json$", 1, "malformed", 0);
+	assert_int_equal(provider_twilio.mute(&ref, PROVIDER_OPERATOR, 1, &perr), DL_ERR_IO);
+	assert_string_equal(perr.code, "malformed");
+	/* A 2xx is an answer: not repeated. */
+	snprintf(path, sizeof(path), "/Conferences/%s/Participants/%s.json", c.sid, c.op);
+	assert_int_equal(fake_count("POST", path, &all, NULL), 1);
 	cJSON_Delete(all);
 }
 
@@ -806,6 +863,8 @@ main(void)
 		cmocka_unit_test_setup(test_dial_invalid_and_config, each_setup),
 		cmocka_unit_test_setup(test_mute_retried_after_transport_error, each_setup),
 		cmocka_unit_test_setup(test_mute_gives_up_after_three, each_setup),
+		cmocka_unit_test_setup(test_mute_within_its_time_budget, each_setup),
+		cmocka_unit_test_setup(test_update_answered_with_no_json_is_malformed, each_setup),
 		cmocka_unit_test_setup(test_end_cancels_leg_before_conference, each_setup),
 		cmocka_unit_test_setup(test_connection_reused, each_setup),
 		cmocka_unit_test_setup(test_dial_records_the_room, each_setup),

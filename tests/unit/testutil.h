@@ -229,6 +229,50 @@ tu_sql_int(const char *sql)
 	return v;
 }
 
+/* The single integer a query returns with ?1 bound to `a` (asserts
+ * there is one row). */
+static inline long long
+tu_sql_int_with(const char *sql, long long a)
+{
+	sqlite3_stmt *st;
+	long long v;
+
+	assert_int_equal(sqlite3_prepare_v2(db_conn(), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(st, 1, a), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Run SQL that returns no rows with ?1 bound to the integer `a` and, when
+ * `b` is not NULL, ?2 to the text `b` (asserts success). */
+static inline void
+tu_sql_exec_with(const char *sql, long long a, const char *b)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db_conn(), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(st, 1, a), SQLITE_OK);
+	if (b != NULL)
+		assert_int_equal(sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+/* Run SQL that returns no rows with ?1 bound to the text `a` (asserts
+ * success). */
+static inline void
+tu_sql_exec_text(const char *sql, const char *a)
+{
+	sqlite3_stmt *st;
+
+	assert_int_equal(sqlite3_prepare_v2(db_conn(), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
 /* Run SQL that returns no rows (asserts success). */
 static inline void
 tu_sql_exec(const char *sql)
