@@ -49,14 +49,14 @@ DEB_PKGS = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev \
   python3 python3-pytest python3-requests python3-phonenumbers \
   python3-twilio python3-jwt python3-cryptography wrk hyperfine tzdata
 # ... and the browser tests (Debian's chromium, driven by npm playwright-core).
-TEST_PKGS = chromium
+TEST_PKGS = chromium valgrind
 
 # Browser libraries come from npm (package-lock.json), never a CDN: copied
 # into html/vendor/, which Apache serves and git ignores.
 VENDOR = html/vendor/twilio.min.js html/vendor/telnyx-webrtc.js \
   html/vendor/uPlot.iife.min.js html/vendor/uPlot.min.css
 
-.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help demo-data check-source
+.PHONY: all deps test-deps vendor build test unit e2e browser run bench clean help demo-data check-source valgrind
 .DEFAULT_GOAL := all
 
 all: check-source $(LIBA) $(CGI_BIN) $(CTL) $(UNIT_BIN)
@@ -162,6 +162,12 @@ run: deps
 
 bench: deps all
 	@bench/run.sh $(BUILD)
+
+# Memcheck over every unit test and over cgi-bin/calls serving 10,000
+# requests (VALGRIND_REQUESTS); needs a build without SAN=1.
+valgrind: test-deps
+	@$(MAKE) -s --no-print-directory all >/dev/null
+	@tests/valgrind.sh $(BUILD) all
 
 # A fresh var/demo.db holding a made-up month of calls (dialerctl
 # seed-demo), e.g. DEMO_ARGS="--end 2026-11-20 --seed 1" for a fixed one.

@@ -11,6 +11,8 @@
 #include "secure.h"
 
 #define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+/* A call in flight. sql/005_active_calls.sql's partial index repeats this
+ * condition word for word: SQLite uses it only for that same text. */
 #define ACTIVE "status IN ('queued', 'initiated', 'ringing', 'in-progress')"
 
 static void

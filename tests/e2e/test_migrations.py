@@ -181,6 +181,14 @@ def realistic_rows():
             event_type=["ringing", "participant-join", "call.hangup", "completed"][i % 4],
             received_at=call["created_at"],
             body='{"CallSid":"CA%032x","CallStatus":"ringing","Note":"ü \\u00e9"}' % i))
+    t["dnc"] = [
+        dict(phone_e164="+12025550177", reason="Asked by letter", source="manual", added_by=1,
+             call_id=None, added_at=iso(4)),
+        dict(phone_e164=t["contacts"][3]["phone_e164"], reason=None, source="outcome",
+             added_by=2, call_id=t["calls"][1]["id"], added_at=iso(9, 14)),
+        dict(phone_e164="+442079460123", reason='From "suppression list" (2026)',
+             source="import", added_by=None, call_id=None, added_at=iso(12)),
+    ]
     return t
 
 
@@ -211,7 +219,7 @@ def fill(con):
     assert not unknown, "add realistic rows for %s to realistic_rows()" % unknown
     # Parents before children, as foreign keys need.
     for table in ["users", "sessions", "login_failures", "contact_lists", "contacts",
-                  "calls", "call_events"]:
+                  "calls", "call_events", "dnc"]:
         if table not in tables:
             continue
         cols = table_columns(con, table)

@@ -136,7 +136,7 @@ test_fresh_database_migrated(void **state)
 	sqlite3_finalize(st);
 
 	assert_int_equal(tu_sql_int("PRAGMA foreign_keys"), 1);
-	assert_int_equal(tu_sql_int("PRAGMA busy_timeout"), 5000);
+	assert_int_equal(tu_sql_int("PRAGMA busy_timeout"), 30000);
 	assert_int_equal(tu_sql_int("PRAGMA synchronous"), 1); /* NORMAL */
 	/* Not left inside the migration's transaction. */
 	assert_int_equal(sqlite3_get_autocommit(db_conn()), 1);
