@@ -143,9 +143,21 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/*.h $(LIBA)
 
 build: all
 
+# A plain `make test` also builds the sanitizer build beside it (SAN_BUILD):
+# the unit tests run on both, the Apache end-to-end suite on the sanitizer
+# build, lighttpd's and the browser's on the optimized one, which valgrind
+# and the fuzz smoke run need too. `make test SAN=1` runs everything on the
+# sanitizer build.
+SAN_BUILD = $(if $(filter build,$(BUILD)),build/san,$(BUILD)-san)
+
 test: test-deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN) >/dev/null
+ifeq ($(SAN),1)
 	@tests/run.sh $(BUILD)
+else
+	@$(MAKE) -s --no-print-directory all SAN=1 BUILD=$(SAN_BUILD) >/dev/null
+	@SAN_BUILD=$(SAN_BUILD) tests/run.sh $(BUILD)
+endif
 
 unit: all
 	@tests/run.sh $(BUILD) unit

@@ -1,18 +1,25 @@
 #!/bin/sh
 # Run the test suites quietly; show a suite's whole output only when it
 # fails. Ends with one line: "TOTAL: N passed, M failed".
-#   tests/run.sh BUILD_DIR [unit|e2e|browser]
+#   tests/run.sh BUILD_DIR [unit|e2e|browser|valgrind]
+# SAN_BUILD (set by `make test`): a sanitizer build of the same tree; the
+# unit tests run on it too, and the Apache end-to-end suite runs on it.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 only=${2:-all}
+san_build=
+if [ -n "${SAN_BUILD:-}" ]; then
+	san_build=$(cd "$SAN_BUILD" && pwd)
+fi
 logs=$(mktemp -d)
 passed=0
 failed=0
 
 # Count cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)."
 run_unit() {
-	for t in "$build"/tests/test_*; do
+	ubuild=$1 label=$2
+	for t in "$ubuild"/tests/test_*; do
 		[ -x "$t" ] || continue
 		name=$(basename "$t")
 		log="$logs/$name.log"
@@ -24,20 +31,20 @@ run_unit() {
 		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		passed=$((passed + p)); failed=$((failed + f))
 		if [ $rc -ne 0 ]; then
-			echo "---- $name FAILED ----"; cat "$log"
+			echo "---- $label $name FAILED ----"; cat "$log"
 		else
-			echo "unit  $name: $p passed"
+			printf '%-5s %s: %s passed\n' "$label" "$name" "$p"
 		fi
 	done
 }
 
 # Count pytest's last summary line ("N passed, M failed, K errors").
 run_pytest() {
-	name=$1 server=$2
-	shift 2
+	name=$1 server=$2 pbuild=$3
+	shift 3
 	log="$logs/$name.log"
 	# Debian's pytest and its python packages (not the pyenv python3 on PATH).
-	( cd "$root" && DIALER_BUILD="$build" DIALER_SERVER="$server" \
+	( cd "$root" && DIALER_BUILD="$pbuild" DIALER_SERVER="$server" \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" ) >"$log" 2>&1
 	rc=$?
 	summary=$(grep -E '^=*.*[0-9]+ (passed|failed|error)' "$log" | tail -1)
@@ -62,8 +69,32 @@ run_e2e() {
 		[ -d "$root/$d" ] && suites="$suites $d"
 	done
 	# shellcheck disable=SC2086
-	run_pytest e2e apache $suites
-	run_pytest e2e-lighttpd lighttpd tests/e2e
+	if [ -n "$san_build" ]; then
+		run_pytest e2e-san apache "$san_build" $suites
+	else
+		run_pytest e2e apache "$build" $suites
+	fi
+	run_pytest e2e-lighttpd lighttpd "$build" tests/e2e
+}
+
+# Memcheck over one FastCGI program serving VALGRIND_REQUESTS requests
+# (2,000 here; `make valgrind` runs 10,000 and every unit test). Valgrind
+# cannot watch a program built with AddressSanitizer.
+run_valgrind() {
+	if nm -D "$build/cgi-bin/calls" 2>/dev/null | grep -q __asan_init; then
+		echo "valgrind: not run on a SAN=1 build (ASan and memcheck exclude each other)"
+		return
+	fi
+	log="$logs/valgrind.log"
+	VALGRIND_REQUESTS=${VALGRIND_REQUESTS:-2000} "$root/tests/valgrind.sh" "$build" fcgi >"$log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		failed=$((failed + 1))
+		echo "---- valgrind FAILED ----"; cat "$log"
+	else
+		passed=$((passed + 1))
+		grep '^valgrind fcgi' "$log"
+	fi
 }
 
 # The dial page in headless Debian chromium (playwright-core from npm).
@@ -84,11 +115,17 @@ run_browser() {
 	fi
 }
 
+run_units() {
+	run_unit "$build" unit
+	if [ -n "$san_build" ]; then run_unit "$san_build" usan; fi
+}
+
 case "$only" in
-unit) run_unit ;;
+unit) run_units ;;
 e2e) run_e2e ;;
 browser) run_browser ;;
-*) run_unit; run_e2e; run_browser ;;
+valgrind) run_valgrind ;;
+*) run_units; run_e2e; run_browser; run_valgrind ;;
 esac
 rm -rf "$logs"
 echo "TOTAL: $passed passed, $failed failed"
