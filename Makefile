@@ -70,6 +70,8 @@ help:
 	@echo "make run     install what is missing, build, serve on http://127.0.0.1:$(PORT)"
 	@echo "             with Apache; SERVER=lighttpd serves with lighttpd instead"
 	@echo "make test    install what is missing, build, run every test (SAN=1: sanitizers)"
+	@echo "make fuzz    every libFuzzer target in tests/fuzz/ for FUZZ_TIME seconds (60)"
+	@echo "make valgrind  memcheck over every unit test and a FastCGI program (10,000 requests)"
 	@echo "make bench   run the benchmarks in bench/ (figures go in README)"
 	@echo "make deps    install missing Debian packages only"
 	@echo "make demo-data  a made-up month of calls in var/demo.db (DEMO_ARGS: seed-demo options)"
@@ -83,7 +85,7 @@ deps:
 	@$(MAKE) -s --no-print-directory vendor
 
 test-deps: deps
-	@tools/deps.sh $(TEST_PKGS)
+	@tools/deps.sh $(TEST_PKGS) $(FUZZ_PKGS)
 
 vendor: $(VENDOR)
 
@@ -152,11 +154,13 @@ SAN_BUILD = $(if $(filter build,$(BUILD)),build/san,$(BUILD)-san)
 
 test: test-deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN) >/dev/null
+	@$(MAKE) -s --no-print-directory fuzz-build >/dev/null
 ifeq ($(SAN),1)
-	@tests/run.sh $(BUILD)
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) tests/run.sh $(BUILD)
 else
 	@$(MAKE) -s --no-print-directory all SAN=1 BUILD=$(SAN_BUILD) >/dev/null
-	@SAN_BUILD=$(SAN_BUILD) tests/run.sh $(BUILD)
+	@SAN_BUILD=$(SAN_BUILD) FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SMOKE_TIME=$(FUZZ_SMOKE_TIME) \
+	  tests/run.sh $(BUILD)
 endif
 
 unit: all
@@ -195,6 +199,9 @@ demo-data: deps
 
 clean:
 	rm -rf build var/run html/vendor
+
+# The libFuzzer targets: make fuzz, make fuzz-smoke (part of make test).
+include tests/fuzz/fuzz.mk
 
 # --- make install -----------------------------------------------------
 # The Debian layout: programs under $(PREFIX)/lib, dialerctl in sbin,

@@ -10,10 +10,13 @@
 #include "err.h"
 
 /*
- * Append `in`, escaped (& < > " '), to out[*len..], keeping it
+ * Append `in`, escaped (& < > " ' and tab, newline, carriage return as
+ * character references, so a parser reads back exactly `in` from element
+ * content and from an attribute value alike), to out[*len..], keeping it
  * NUL-terminated; *len advances. DL_ERR_TOOBIG when it does not fit
- * (out is left as it was); DL_ERR_INVALID for bytes XML 1.0 forbids
- * (control characters other than tab, newline, carriage return).
+ * (out is left as it was); DL_ERR_INVALID for what XML 1.0 forbids: other
+ * control characters, malformed or overlong UTF-8, surrogates, U+FFFE and
+ * U+FFFF.
  */
 enum dl_err xml_escape(const char *in, char *out, size_t outsz, size_t *len);
 

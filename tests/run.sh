@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the test suites quietly; show a suite's whole output only when it
 # fails. Ends with one line: "TOTAL: N passed, M failed".
-#   tests/run.sh BUILD_DIR [unit|e2e|browser|valgrind]
+#   tests/run.sh BUILD_DIR [unit|fuzz|e2e|browser|valgrind]
 # SAN_BUILD (set by `make test`): a sanitizer build of the same tree; the
 # unit tests run on it too, and the Apache end-to-end suite runs on it.
 set -u
@@ -58,6 +58,26 @@ run_pytest() {
 		echo "---- $name FAILED ----"; cat "$log"
 	else
 		printf '%-5s %s passed\n' "$name" "$p"
+	fi
+}
+
+# Each libFuzzer target for FUZZ_SMOKE_TIME seconds after its regression
+# inputs (tests/fuzz/run.sh: one line per target, "ok" or why not), from
+# FUZZ_BUILD (make fuzz-build).
+run_fuzz() {
+	log="$logs/fuzz.log"
+	( cd "$root" && tests/fuzz/run.sh "${FUZZ_BUILD:-build/fuzz}" "${FUZZ_SMOKE_TIME:-8}" ) \
+		>"$log" 2>&1
+	rc=$?
+	p=$(grep -c ' ok$' "$log")
+	f=0
+	[ $rc -ne 0 ] && f=$(grep -vc ' ok$' "$log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ $rc -ne 0 ]; then
+		echo "---- fuzz FAILED ----"; cat "$log"
+	else
+		echo "fuzz  $p targets, no crash"
 	fi
 }
 
@@ -122,10 +142,11 @@ run_units() {
 
 case "$only" in
 unit) run_units ;;
+fuzz) run_fuzz ;;
 e2e) run_e2e ;;
 browser) run_browser ;;
 valgrind) run_valgrind ;;
-*) run_units; run_e2e; run_browser; run_valgrind ;;
+*) run_units; run_fuzz; run_e2e; run_browser; run_valgrind ;;
 esac
 rm -rf "$logs"
 echo "TOTAL: $passed passed, $failed failed"

@@ -225,24 +225,35 @@ test_admit_twiml_is_escaped(void **state)
 static void
 test_xml_escape(void **state)
 {
-	char out[16];
+	char out[24];
 	size_t len = 0;
 
 	(void)state;
 	assert_int_equal(xml_escape("a<b", out, sizeof(out), &len), DL_OK);
 	assert_string_equal(out, "a&lt;b");
 	assert_int_equal(len, 6);
+	/* As references: a parser reads them back unchanged, in an attribute too. */
 	assert_int_equal(xml_escape("\t\n\r", out, sizeof(out), &len), DL_OK);
-	assert_int_equal(len, 9);
+	assert_string_equal(out + 6, "&#9;&#10;&#13;");
+	assert_int_equal(len, 20);
 	/* Does not fit: nothing appended, the earlier text kept. */
 	assert_int_equal(xml_escape("&&", out, sizeof(out), &len), DL_ERR_TOOBIG);
-	assert_int_equal(len, 9);
-	assert_int_equal(strlen(out), 9);
+	assert_int_equal(len, 20);
+	assert_int_equal(strlen(out), 20);
 	assert_int_equal(xml_escape("\x7f\x1f", out, sizeof(out), &len), DL_ERR_INVALID);
-	assert_int_equal(strlen(out), 9);
-	assert_int_equal(xml_raw("1234567", out, sizeof(out), &len), DL_ERR_TOOBIG);
-	assert_int_equal(xml_raw("123456", out, sizeof(out), &len), DL_OK);
-	assert_int_equal(len, 15);
+	assert_int_equal(strlen(out), 20);
+	/* What no XML parser reads: malformed UTF-8, an overlong form, a
+	 * surrogate, U+FFFE. Multi-byte characters are kept as they are. */
+	assert_int_equal(xml_escape("\xc3(", out, sizeof(out), &len), DL_ERR_INVALID);
+	assert_int_equal(xml_escape("\xc0\xaf", out, sizeof(out), &len), DL_ERR_INVALID);
+	assert_int_equal(xml_escape("\xed\xa0\x80", out, sizeof(out), &len), DL_ERR_INVALID);
+	assert_int_equal(xml_escape("\xef\xbf\xbe", out, sizeof(out), &len), DL_ERR_INVALID);
+	assert_int_equal(strlen(out), 20);
+	assert_int_equal(xml_escape("\xc3\xa9", out, sizeof(out), &len), DL_OK);
+	assert_string_equal(out + 20, "\xc3\xa9");
+	assert_int_equal(xml_raw("12", out, sizeof(out), &len), DL_ERR_TOOBIG);
+	assert_int_equal(xml_raw("1", out, sizeof(out), &len), DL_OK);
+	assert_int_equal(len, 23);
 }
 
 int
