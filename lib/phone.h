@@ -40,7 +40,8 @@ enum phone_reason {
 };
 
 /* Everything a contact row and the dial page need. Sizes hold any number
- * libphonenumber formats (E.164 is at most 16 bytes with the '+'). */
+ * libphonenumber formats: E.164 allows 15 digits, but libphonenumber
+ * accepts some German numbers with 16 (17 bytes with the '+'). */
 struct phone_info {
 	char e164[20];          /* "+12025550143" */
 	char national[48];      /* "(202) 555-0143" */
