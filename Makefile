@@ -4,8 +4,13 @@
 
 SAN ?= 0
 PORT ?= 8080
-# The web server `make run` serves with: apache (apache.conf) or lighttpd (lighttpd.conf).
+# The web server `make run` serves with: apache (apache.conf) or lighttpd
+# (lighttpd.conf, the fastest: README, Benchmarks).
 SERVER ?= apache
+# lighttpd: processes per program, all started with the server, and its
+# worker processes (WORKERS=2 PROCS=2 is the fastest on two cores).
+PROCS ?= 4
+WORKERS ?= 1
 
 CC ?= cc
 CXX ?= g++
@@ -47,7 +52,8 @@ DEB_PKGS = build-essential pkg-config libfcgi-dev libcurl4-openssl-dev \
   libcjson-dev libsqlite3-dev libssl-dev libjwt-dev libphonenumber-dev \
   libcsv-dev libcmocka-dev apache2 libapache2-mod-fcgid lighttpd sqlite3 curl \
   python3 python3-pytest python3-requests python3-phonenumbers \
-  python3-twilio python3-jwt python3-cryptography wrk hyperfine tzdata
+  python3-twilio python3-jwt python3-cryptography wrk hyperfine tzdata \
+  spawn-fcgi multiwatch
 # ... and the browser tests (Debian's chromium, driven by npm playwright-core).
 TEST_PKGS = chromium valgrind
 
@@ -69,6 +75,8 @@ check-source:
 help:
 	@echo "make run     install what is missing, build, serve on http://127.0.0.1:$(PORT)"
 	@echo "             with Apache; SERVER=lighttpd serves with lighttpd instead"
+	@echo "             (the fastest: SERVER=lighttpd WORKERS=2 PROCS=2; PROCS=N processes"
+	@echo "             per program, default 4; WORKERS=N lighttpd workers, default 1)"
 	@echo "make test    install what is missing, build, run every test (SAN=1: sanitizers)"
 	@echo "make fuzz    every libFuzzer target in tests/fuzz/ for FUZZ_TIME seconds (60)"
 	@echo "make valgrind  memcheck over every unit test and a FastCGI program (10,000 requests)"
@@ -174,7 +182,7 @@ browser: all vendor
 
 run: deps
 	@$(MAKE) -s --no-print-directory all SAN=$(SAN)
-	@PORT=$(PORT) SERVER=$(SERVER) tools/serve.sh $(BUILD)
+	@PORT=$(PORT) SERVER=$(SERVER) PROCS=$(PROCS) WORKERS=$(WORKERS) tools/serve.sh $(BUILD)
 
 bench: deps all
 	@bench/run.sh $(BUILD)

@@ -8,8 +8,12 @@
 # BENCH_PAGE_RUN=0 the dial page's (page.mjs, headless chromium),
 # BENCH_REPORTS_RUN=0 the reporting one (reports.sh), BENCH_RULES_RUN=0 the
 # dialing rules' (rules.sh);
-# BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh). Each
-# script starts its own Apache on a free loopback port and stops it. Exits
+# BENCH_ALT=0 skips the comparison with mod_proxy_fcgi (alt_proxy_fcgi.sh),
+# BENCH_SERVERS_RUN=0 the five server setups (servers.sh), BENCH_LOAD_RUN=0
+# the 60 s load runs (load.sh), BENCH_RSS_RUN=0 the RSS of a program over
+# 100,000 requests (rss.sh). Each script starts its own server on a free
+# loopback port (Apache from apache.conf; servers.sh and load.sh also
+# lighttpd) and stops it. Exits
 # non-zero only when a benchmark could not run; a missed target is a
 # result, reported as MISS.
 set -u
@@ -29,6 +33,18 @@ fi
 if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo
 	BENCH_OUT=$res "$here/calls.sh" "$build" || status=1
+fi
+if [ "${BENCH_SERVERS_RUN:-1}" = 1 ]; then
+	echo
+	BENCH_OUT=$res "$here/servers.sh" "$build" || status=1
+fi
+if [ "${BENCH_LOAD_RUN:-1}" = 1 ]; then
+	echo
+	BENCH_OUT=$res "$here/load.sh" "$build" || status=1
+fi
+if [ "${BENCH_RSS_RUN:-1}" = 1 ]; then
+	echo
+	"$here/rss.sh" "$build" || status=1
 fi
 if [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo
@@ -94,6 +110,16 @@ if [ -n "$(get calls_get_rps)" ]; then
 	echo "| TCP connections to Twilio over $(get calls_flow_n) sequential calls (create, voice webhook, join webhook → dial; $(get calls_flow_ok) complete) | $(get calls_fake_conns) connections, $(get calls_webhooks_procs) \`webhooks\` processes | ≤ 1 per process | $(ok "$(get calls_fake_conns) <= $(get calls_webhooks_procs) && $(get calls_flow_ok) == $(get calls_flow_n)") |"
 elif [ "${BENCH_CALLS_RUN:-1}" = 1 ]; then
 	echo "| Calls benchmark | did not run | | |"
+fi
+if [ -n "$(grep "^servers_.*_status_rps=" "$res")" ]; then
+	for s in apache_fcgid apache_proxy lighttpd lighttpd_2w lighttpd_fast; do
+		[ -n "$(get servers_${s}_status_rps)" ] || continue
+		echo "| \`GET /api/v1/calls/{id}\` (session cookie), wrk -t2 -c64, $(echo $s | tr _ -); hello-world $(n "$(get servers_${s}_hello_rps)") req/s | $(n "$(get servers_${s}_status_rps)") req/s, p99 $(get servers_${s}_status_p99) ms; token $(n "$(get servers_${s}_token_rps)") req/s, p99 $(get servers_${s}_token_p99) ms | ≥ 30,000 req/s, p99 ≤ 5 ms (best setup) | $(ok "$(get servers_${s}_status_rps) >= 30000 && $(get servers_${s}_status_p99) <= 5") |"
+	done
+fi
+if [ -n "$(get load_mixed_rps)" ]; then
+	echo "| Read endpoints in turn, wrk -t2 -c64 -d60s (load.sh) | $(n "$(get load_reads_6_endpoints_in_turn_rps)") req/s, p99 $(get load_reads_6_endpoints_in_turn_p99) ms, non-2xx $(get load_reads_6_endpoints_in_turn_bad) | 0 non-2xx | $(ok "$(get load_reads_6_endpoints_in_turn_bad) == 0") |"
+	echo "| Mixed: status polls, signed webhooks, outcome logs, wrk -t2 -c64 -d60s | $(n "$(get load_mixed_rps)") req/s, p99 $(get load_mixed_p99) ms, non-2xx $(get load_mixed_bad) | 0 non-2xx | $(ok "$(get load_mixed_bad) == 0") |"
 fi
 if [ -n "$(get telnyx_create_p99)" ]; then
 	echo "| Side by side, Twilio / Telnyx: \`POST /api/v1/calls\` p99 | $(get calls_create_p99) ms / $(get telnyx_create_p99) ms (Telnyx fetches the login token from its fake) | ≤ 5 ms | $(ok "$(get telnyx_create_p99) <= 5") |"

@@ -14,6 +14,7 @@
 #include "calls.h"
 #include "clock.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "provider.h"
 
@@ -49,48 +50,62 @@ static const struct valid_field list_params[] = {
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static cJSON *
-token_json(const struct provider *p, const struct call *c, const struct provider_join *j)
+/* The join credentials' object. */
+static void
+token_jsonw(struct jsonw *w, const struct provider *p, const struct call *c,
+    const struct provider_join *j)
 {
-	cJSON *t = cJSON_CreateObject();
-
-	if (t == NULL || cJSON_AddStringToObject(t, "token", j->token) == NULL ||
-	    cJSON_AddBoolToObject(t, "simulated", p->simulated) == NULL ||
-	    (j->edge[0] ? cJSON_AddStringToObject(t, "edge", j->edge) :
-	    cJSON_AddNullToObject(t, "edge")) == NULL ||
-	    cJSON_AddStringToObject(t, "identity", j->identity) == NULL ||
-	    cJSON_AddStringToObject(t, "conference_name", c->conference_name) == NULL ||
-	    cJSON_AddStringToObject(t, "provider", c->provider) == NULL ||
-	    cJSON_AddNumberToObject(t, "expires_at", (double)j->expires_at) == NULL) {
-		cJSON_Delete(t);
-		return NULL;
-	}
-	return t;
+	jsonw_object_begin(w);
+	jsonw_key(w, "token");
+	jsonw_cstr(w, j->token);
+	jsonw_key(w, "simulated");
+	jsonw_bool(w, p->simulated);
+	jsonw_key(w, "edge");
+	jsonw_cstr(w, j->edge[0] ? j->edge : NULL);
+	jsonw_key(w, "identity");
+	jsonw_cstr(w, j->identity);
+	jsonw_key(w, "conference_name");
+	jsonw_cstr(w, c->conference_name);
+	jsonw_key(w, "provider");
+	jsonw_cstr(w, c->provider);
+	jsonw_key(w, "expires_at");
+	jsonw_int(w, (long long)j->expires_at);
+	jsonw_object_end(w);
 }
 
+/* The text written into w, sent; w is emptied either way. */
 static void
-send_call(struct http_req *req, int status, const struct call *c, cJSON *extra_key_value,
-    const char *caller_id_match)
+send_jsonw(struct http_req *req, int status, struct jsonw *w)
 {
-	cJSON *out = cJSON_CreateObject(), *cj = calls_json(c);
+	char *text;
+	size_t len;
 
-	if (cj != NULL && caller_id_match != NULL &&
-	    cJSON_AddStringToObject(cj, "caller_id_match", caller_id_match) == NULL) {
-		cJSON_Delete(cj);
-		cj = NULL;
-	}
-	if (out == NULL || cj == NULL) {
-		cJSON_Delete(out);
-		cJSON_Delete(cj);
-		cJSON_Delete(extra_key_value);
+	if (jsonw_finish(w, &text, &len) != DL_OK) {
 		app_error(req, DL_ERR_NOMEM, NULL);
 		return;
 	}
-	cJSON_AddItemToObject(out, "call", cj);
-	if (extra_key_value != NULL)
-		cJSON_AddItemToObject(out, "token", extra_key_value);
-	http_send_json(req, status, out);
-	cJSON_Delete(out);
+	http_send(req, status, "application/json", text, len);
+	free(text);
+}
+
+/* {"call":{…}} and, for a new call, its "token"; written straight as
+ * text: a status poll is the busiest request there is. */
+static void
+send_call(struct http_req *req, int status, const struct call *c,
+    const struct provider *p, const struct provider_join *join, const char *caller_id_match)
+{
+	struct jsonw w;
+
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "call");
+	calls_jsonw(&w, c, caller_id_match);
+	if (join != NULL) {
+		jsonw_key(&w, "token");
+		token_jsonw(&w, p, c, join);
+	}
+	jsonw_object_end(&w);
+	send_jsonw(req, status, &w);
 }
 
 static void
@@ -103,7 +118,7 @@ create_call(struct http_req *req, const struct app_who *who)
 	char to_e164[20] = "", from_e164[20] = "";
 	const char *key = http_header(req, "Idempotency-Key");
 	struct dialrules_verdict rules;
-	cJSON *body, *tok;
+	cJSON *body;
 	enum dl_err err;
 
 	if ((body = app_json_body(req)) == NULL)
@@ -144,11 +159,7 @@ create_call(struct http_req *req, const struct app_who *who)
 		app_start_error(req, err, &s);
 		return;
 	}
-	if ((tok = token_json(p, &s.call, &s.join)) == NULL) {
-		app_error(req, DL_ERR_NOMEM, NULL);
-		return;
-	}
-	send_call(req, s.replayed ? 200 : 201, &s.call, tok,
+	send_call(req, s.replayed ? 200 : 201, &s.call, p, &s.join,
 	    s.replayed ? NULL : s.in.caller_id_match);
 }
 
@@ -239,7 +250,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 			app_error(req, err, "call");
 			return;
 		}
-		send_call(req, 200, &c, NULL, NULL);
+		send_call(req, 200, &c, NULL, NULL, NULL);
 		return;
 	}
 	if (!app_provider(req, c.provider, &p))
@@ -249,19 +260,16 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 	if (strcmp(action, "token") == 0) {
 		struct provider_join join;
 		char identity[64];
-		cJSON *tok;
+		struct jsonw w;
 
 		callflow_identity(who->user_id, identity, sizeof(identity));
 		if ((err = p->join(&ref, identity, &join, &perr)) != DL_OK) {
 			app_provider_error(req, err, &perr);
 			return;
 		}
-		if ((tok = token_json(p, &c, &join)) == NULL) {
-			app_error(req, DL_ERR_NOMEM, NULL);
-			return;
-		}
-		http_send_json(req, 200, tok);
-		cJSON_Delete(tok);
+		jsonw_init(&w);
+		token_jsonw(&w, p, &c, &join);
+		send_jsonw(req, 200, &w);
 		return;
 	}
 	if (call_status_final(c.status)) {
@@ -290,7 +298,7 @@ act(struct http_req *req, const struct app_who *who, long long id, const char *a
 		app_error(req, err, "call");
 		return;
 	}
-	send_call(req, 200, &c, NULL, NULL);
+	send_call(req, 200, &c, NULL, NULL, NULL);
 }
 
 static void
@@ -326,6 +334,7 @@ handle(struct http_req *req)
 	struct call c;
 	long long id = 0;
 	enum dl_err err;
+	int poll;
 	char *end;
 
 	if (strcmp(path, "/api/v1/calls") == 0) {
@@ -352,8 +361,22 @@ handle(struct http_req *req)
 		http_send_error(req, 404, "not_found", "No such resource.", NULL);
 		return;
 	}
-	if (!app_ready(req) || !app_authenticate(req, &who))
+	if (!app_ready(req))
 		return;
+	/* A status poll reads the session and the call from one snapshot:
+	 * SQLite takes its file locks once, not once per query. The session
+	 * check's own writes (last seen, once a minute) are best effort and
+	 * may join the transaction. */
+	poll = id != 0 && action[0] == '\0';
+	if (poll && db_read_begin() != DL_OK)
+		poll = 0;
+	if (!app_authenticate(req, &who) || (poll && !load_call(req, &who, id, &c))) {
+		if (poll)
+			db_read_end();
+		return;
+	}
+	if (poll)
+		db_read_end();
 	if (id == 0) {
 		if (strcmp(method, "POST") == 0)
 			create_call(req, &who);
@@ -361,7 +384,7 @@ handle(struct http_req *req)
 			list_calls(req, &who);
 	} else if (action[0] != '\0') {
 		act(req, &who, id, action);
-	} else if (load_call(req, &who, id, &c)) {
+	} else if (poll || load_call(req, &who, id, &c)) {
 		const char *refresh = http_query(req, "refresh");
 		int ask = refresh != NULL && strcmp(refresh, "1") == 0;
 		struct provider_error perr;
@@ -381,7 +404,7 @@ handle(struct http_req *req)
 				app_error(req, err, "call");
 			return;
 		}
-		send_call(req, 200, &c, NULL, NULL);
+		send_call(req, 200, &c, NULL, NULL, NULL);
 	}
 }
 

@@ -15,12 +15,18 @@
  * condition word for word: SQLite uses it only for that same text. */
 #define ACTIVE "status IN ('queued', 'initiated', 'ringing', 'in-progress')"
 
+/* A text column into dst, cut to fit (NULL as ""). */
 static void
 copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t n = t != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
 
-	snprintf(dst, dstsz, "%s", t != NULL ? (const char *)t : "");
+	if (n >= dstsz)
+		n = dstsz - 1;
+	if (n > 0)
+		memcpy(dst, t, n);
+	dst[n] = '\0';
 }
 
 static const char sql_get[] =
@@ -48,7 +54,8 @@ calls_get(long long id, struct call *c)
 		sqlite3_reset(st);
 		return rc == SQLITE_DONE ? DL_ERR_NOTFOUND : db_err(rc);
 	}
-	memset(c, 0, sizeof(*c));
+	/* Every member is set below: no memset of the whole struct, whose
+	 * notes alone are 16 KB (a status poll reads one call per request). */
 	c->id = sqlite3_column_int64(st, 0);
 	c->contact_id = sqlite3_column_int64(st, 1);
 	c->operator_id = sqlite3_column_int64(st, 2);
@@ -64,6 +71,7 @@ calls_get(long long id, struct call *c)
 		c->status = CALL_FAILED; /* the schema's CHECK makes this unreachable */
 	copy_text(c->failure_reason, sizeof(c->failure_reason), st, 11);
 	copy_text(word, sizeof(word), st, 12);
+	c->outcome = 0;
 	c->has_outcome = call_outcome_parse(word, &c->outcome) == DL_OK;
 	copy_text(c->notes, sizeof(c->notes), st, 13);
 	copy_text(c->created_at, sizeof(c->created_at), st, 14);
@@ -882,4 +890,71 @@ calls_json(const struct call *c)
 		return NULL;
 	}
 	return o;
+}
+
+static void
+w_str(struct jsonw *w, const char *key, const char *v)
+{
+	jsonw_key(w, key);
+	jsonw_cstr(w, v != NULL && *v != '\0' ? v : NULL);
+}
+
+static void
+w_id(struct jsonw *w, const char *key, long long v)
+{
+	jsonw_key(w, key);
+	if (v > 0)
+		jsonw_int(w, v);
+	else
+		jsonw_null(w);
+}
+
+static void
+w_bool(struct jsonw *w, const char *key, int v)
+{
+	jsonw_key(w, key);
+	jsonw_bool(w, v);
+}
+
+void
+calls_jsonw(struct jsonw *w, const struct call *c, const char *caller_id_match)
+{
+	jsonw_object_begin(w);
+	w_id(w, "id", c->id);
+	w_str(w, "status", call_status_name(c->status));
+	w_str(w, "failure_reason", c->failure_reason);
+	w_str(w, "conference_name", c->conference_name);
+	w_str(w, "conference_sid", c->conference_sid);
+	w_str(w, "call_sid", c->call_sid);
+	w_str(w, "operator_call_sid", c->operator_call_sid);
+	w_str(w, "provider", c->provider);
+	w_id(w, "contact_id", c->contact_id);
+	w_id(w, "operator_id", c->operator_id);
+	w_str(w, "to_phone", c->to_phone);
+	w_str(w, "from_phone", c->from_phone);
+	jsonw_key(w, "duration_s");
+	if (c->duration_s >= 0)
+		jsonw_int(w, c->duration_s);
+	else
+		jsonw_null(w);
+	w_str(w, "outcome", c->has_outcome ? call_outcome_name(c->outcome) : NULL);
+	w_str(w, "notes", c->notes);
+	w_str(w, "created_at", c->created_at);
+	w_str(w, "dialed_at", c->dialed_at);
+	w_str(w, "answered_at", c->answered_at);
+	w_str(w, "ended_at", c->ended_at);
+	w_bool(w, "operator_muted", c->operator_muted);
+	w_bool(w, "contact_muted", c->contact_muted);
+	w_bool(w, "on_hold", c->on_hold);
+	w_str(w, "callback_at", c->callback_at);
+	w_bool(w, "recorded", c->recorded);
+	jsonw_key(w, "recording_duration_s");
+	if (c->recording_sid[0] && c->recording_duration_s >= 0)
+		jsonw_int(w, c->recording_duration_s);
+	else
+		jsonw_null(w);
+	w_bool(w, "has_recording", c->recording_sid[0] != '\0');
+	if (caller_id_match != NULL)
+		w_str(w, "caller_id_match", caller_id_match);
+	jsonw_object_end(w);
 }

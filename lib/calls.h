@@ -14,6 +14,7 @@
 #include "callstate.h"
 #include "dialrules.h"
 #include "err.h"
+#include "jsonw.h"
 
 #define CALLS_NOTES_MAX 4000 /* characters */
 
@@ -175,5 +176,9 @@ enum dl_err calls_list(const struct calls_filter *f, cJSON **out);
 
 /* The API's call object. NULL when out of memory. */
 cJSON *calls_json(const struct call *c);
+/* The same object written as JSON text, for the hot reads (a status poll
+ * answers this without a cJSON tree); with "caller_id_match" last when
+ * that is not NULL. */
+void calls_jsonw(struct jsonw *w, const struct call *c, const char *caller_id_match);
 
 #endif

@@ -51,22 +51,37 @@ last_pair_end(const char *s, size_t n)
 	return cut;
 }
 
+/* "ts=YYYY-MM-DDTHH:MM:SS" for `sec`: worked out once a second, not for
+ * every line of a busy process. */
+static const char *
+second_text(time_t sec)
+{
+	static time_t cached = (time_t)-1;
+	static char text[80];
+	struct tm tm;
+
+	if (sec != cached) {
+		gmtime_r(&sec, &tm);
+		snprintf(text, sizeof(text), "ts=%04d-%02d-%02dT%02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		cached = sec;
+	}
+	return text;
+}
+
 void
 log_line(const char *fmt, ...)
 {
 	static const char trunc[] = " truncated=1";
 	char buf[LOG_LINE_MAX];
 	struct timespec ts;
-	struct tm tm;
 	va_list ap;
 	int n, m;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = snprintf(buf, sizeof(buf),
-	    "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ program=%s ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, ts.tv_nsec / 1000000, program);
+	n = snprintf(buf, sizeof(buf), "%s.%03ldZ program=%s ", second_text(ts.tv_sec),
+	    ts.tv_nsec / 1000000, program);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
 	va_start(ap, fmt);

@@ -32,10 +32,18 @@ secure_streq(const char *a, const char *b)
 	return secure_equal(a, strlen(a), b, strlen(b));
 }
 
+/* SHA256() looks the algorithm up in OpenSSL 3's provider tables on every
+ * call (EVP_Q_digest); a session check hashes on every request, so the
+ * lookup is made once per process. */
 void
 secure_sha256(const void *data, size_t len, unsigned char out[32])
 {
-	SHA256(data, len, out);
+	static EVP_MD *md;
+
+	if (md == NULL)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (md == NULL || EVP_Digest(data, len, out, NULL, md, NULL) != 1)
+		SHA256(data, len, out);
 }
 
 enum dl_err

@@ -82,7 +82,9 @@ run_fuzz() {
 }
 
 # The API end to end under Apache (with the provider fakes' and contract
-# suites), then the same API suite again under lighttpd.
+# suites), then the same API suite again under lighttpd set up as the
+# fastest deployment (README, Benchmarks): two workers, two processes per
+# program.
 run_e2e() {
 	suites=tests/e2e
 	for d in tests/contract tests/fake; do
@@ -94,7 +96,9 @@ run_e2e() {
 	else
 		run_pytest e2e apache "$build" $suites
 	fi
+	export WORKERS=2 PROCS=2
 	run_pytest e2e-lighttpd lighttpd "$build" tests/e2e
+	unset WORKERS PROCS
 }
 
 # Memcheck over one FastCGI program serving VALGRIND_REQUESTS requests

@@ -3,6 +3,9 @@
 # (lighttpd.conf): the same programs, pages and state folder either way.
 #   tools/serve.sh BUILD_DIR
 # Environment: SERVER (apache, the default, or lighttpd), PORT (8080),
+# PROCS (lighttpd: processes per program, 4), WORKERS (lighttpd: worker
+# processes, 1; WORKERS=2 PROCS=2 is the fastest on two cores, see
+# README's Benchmarks),
 # DIALER_VAR (state folder, default ./var), DIALER_DB (default
 # $DIALER_VAR/dialer.db), and any DIALER_*, TWILIO_*, TELNYX_* settings,
 # which are handed to the FastCGI programs.
@@ -18,6 +21,16 @@ umask 027
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 port=${PORT:-8080}
+# lighttpd: processes per program, all started with the server.
+procs=${PROCS:-4}
+case "$procs" in
+''|*[!0-9]*|0*) echo "serve: PROCS is a whole number from 1, not '$procs'" >&2; exit 2 ;;
+esac
+# lighttpd: worker processes sharing the connections (server.max-worker).
+workers=${WORKERS:-1}
+case "$workers" in
+''|*[!0-9]*|0*) echo "serve: WORKERS is a whole number from 1, not '$workers'" >&2; exit 2 ;;
+esac
 var=${DIALER_VAR:-$root/var}
 mkdir -p "$var/run" "$var/log"
 var=$(cd "$var" && pwd)
@@ -91,6 +104,7 @@ server.modules = ( "mod_indexfile", "mod_alias", "mod_setenv", "mod_fastcgi",
 	"mod_accesslog", "mod_staticfile" )
 server.bind = "127.0.0.1"
 server.port = env.SERVE_PORT
+$max_worker
 server.document-root = env.SERVE_HTML
 server.upload-dirs = ( env.SERVE_VAR + "/run/upload" )
 $user
@@ -108,9 +122,10 @@ var.dialer_cgi = env.SERVE_CGI
 var.dialer_sockets = env.SERVE_VAR + "/run/lighttpd"
 var.dialer_env = (
 $settings)
-var.dialer_procs = 4
+var.dialer_procs = $procs
 \$SERVER["socket"] == "127.0.0.1:" + env.SERVE_PORT {
 	include env.SERVE_ROOT + "/lighttpd.conf"
+$bench
 }
 EOF
 }
@@ -124,6 +139,21 @@ serve_lighttpd() {
 "
 	done
 	mkdir -p "$var/run/lighttpd" "$var/run/upload"
+	# bench/ serves its hello-world ceiling beside the app (DIALER_BENCH_CGI),
+	# spawned exactly as the programs are.
+	bench=""
+	if [ -n "${DIALER_BENCH_CGI:-}" ]; then
+		export SERVE_BENCH_CGI="$DIALER_BENCH_CGI"
+		bench='	$HTTP["url"] == "/bench/hello" {
+		fastcgi.server = ( "/" => ( var.dialer_fcgi + (
+			"bin-path" => env.SERVE_BENCH_CGI + "/hello",
+			"socket" => var.dialer_sockets + "/hello.sock" ) ) )
+	}'
+	fi
+	# One event loop is lighttpd's default; a second process lets it use
+	# both cores of a small machine (every program socket is shared).
+	max_worker=""
+	[ "$workers" -gt 1 ] && max_worker="server.max-worker = $workers"
 	user=""
 	if [ "$(id -u)" -eq 0 ]; then
 		# lighttpd makes the programs' sockets and spools big bodies as www-data.

@@ -16,7 +16,8 @@ import time
 import pytest
 import requests
 
-from conftest import BUILD, DIALERCTL, ROOT, assert_common_headers, free_port, group_running
+from conftest import (BUILD, DIALERCTL, ROOT, Server, assert_common_headers, free_port,
+                      group_running)
 
 STRICT_CSP = ("default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
               "form-action 'self'; object-src 'none'")
@@ -197,6 +198,82 @@ def test_lighttpd_takes_the_settings_from_its_environment_not_a_file(server):
             for s in secrets_:
                 assert s not in data, path
     assert server.api("GET", "/api/v1/auth/me").status_code == 200
+
+
+def group_commands(pgid):
+    """The command names of a process group's live processes."""
+    names = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            names.append(stat[stat.index("(") + 1:stat.rindex(")")])
+    return names
+
+
+@pytest.mark.server("lighttpd")
+@pytest.mark.parametrize("workers,procs", [(None, None), ("2", "2"), ("3", "1")])
+def test_lighttpd_runs_the_workers_and_pools_make_run_asks_for(workers, procs):
+    """`make run SERVER=lighttpd WORKERS=2 PROCS=2` is the fastest setup
+    (README, Benchmarks): one master and WORKERS event loops sharing PROCS
+    processes per program, all started with the server; by default one
+    event loop and four per program."""
+    srv = Server()
+    # The session may itself run with WORKERS/PROCS (make test does).
+    for name, value in (("WORKERS", workers), ("PROCS", procs)):
+        srv.env.pop(name, None)
+        if value:
+            srv.env[name] = value
+    srv.start()
+    try:
+        check_workers_and_pools(srv, workers, procs)
+    finally:
+        srv.cleanup()
+
+
+def check_workers_and_pools(srv, workers, procs):
+    n_workers = int(workers or 1)
+    n_procs = int(procs or 4)
+    # A single lighttpd is its own worker; more are forked by a master.
+    n_lighttpd = 1 if n_workers == 1 else n_workers + 1
+    # Until every program is spawned, a forked child not yet exec'd is
+    # still called lighttpd.
+    deadline = time.monotonic() + 10
+    while True:
+        names = group_commands(srv.proc.pid)
+        if (names.count("lighttpd") == n_lighttpd and names.count("calls") == n_procs) \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert names.count("lighttpd") == n_lighttpd, names
+    assert names.count("calls") == n_procs, names
+    assert names.count("auth_me") == n_procs, names
+    # Every connection answered, whichever worker took it.
+    for _ in range(40):
+        with requests.Session() as s:
+            r = s.get(srv.url("/api/v1/calls/1"), headers={"X-API-Key": srv.api_key})
+            assert r.status_code == 404, r.text
+            assert r.json()["error"]["code"] == "call_not_found"
+
+
+@pytest.mark.server("lighttpd")
+@pytest.mark.parametrize("name,value", [("WORKERS", "0"), ("WORKERS", "two"), ("PROCS", "0"),
+                                        ("PROCS", "-1"), ("PROCS", "08")])
+def test_serve_refuses_a_worker_or_pool_count_that_is_not_a_number(name, value):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIALER_", "TWILIO_", "TELNYX_"))}
+    env.update({"SERVER": "lighttpd", "PORT": str(free_port()), name: value,
+                "DIALER_VAR": tempfile.mkdtemp(prefix="dialer-serve-")})
+    p = subprocess.run([os.path.join(ROOT, "tools", "serve.sh"), BUILD], env=env,
+                       capture_output=True, text=True, timeout=30)
+    shutil.rmtree(env["DIALER_VAR"], ignore_errors=True)
+    assert p.returncode == 2
+    assert "%s is a whole number from 1" % name in p.stderr
 
 
 # --- lighttpd.conf deployed --------------------------------------------------

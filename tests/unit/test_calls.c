@@ -359,6 +359,45 @@ test_log(void **state)
 	cJSON_Delete(j);
 }
 
+/* The status poll's text (calls_jsonw) is exactly what calls_json prints,
+ * for a bare call and for one with every field set and text to escape. */
+static void
+test_jsonw_matches_json(void **state)
+{
+	struct call c;
+	const char *limit;
+	int replayed, i;
+	long long op = add_operator("jw"), contact = add_contact();
+
+	(void)state;
+	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
+	for (i = 0; i < 2; i++) {
+		struct jsonw w;
+		char *text, *want;
+		size_t len;
+		cJSON *j;
+
+		if (i == 1) {
+			assert_int_equal(log_call(c.id, OUTCOME_FOLLOW_UP, "line\n\"quoted\" \\ caf\xc3\xa9",
+			    "2030-01-02T03:04:05Z", NOW), DL_OK);
+			tu_sql_exec("UPDATE calls SET duration_s = 42, recording_sid = 'RE1', "
+			    "recording_duration_s = 40, on_hold = 1, call_sid = 'CA1'");
+		}
+		assert_int_equal(calls_get(c.id, &c), DL_OK);
+		assert_non_null(j = calls_json(&c));
+		assert_non_null(cJSON_AddStringToObject(j, "caller_id_match", "area_code"));
+		assert_non_null(want = cJSON_PrintUnformatted(j));
+		jsonw_init(&w);
+		calls_jsonw(&w, &c, "area_code");
+		assert_int_equal(jsonw_finish(&w, &text, &len), DL_OK);
+		assert_string_equal(text, want);
+		assert_int_equal(len, strlen(want));
+		free(text);
+		cJSON_free(want);
+		cJSON_Delete(j);
+	}
+}
+
 int
 main(void)
 {
@@ -369,6 +408,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_contact_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_jsonw_matches_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_and_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_do_not_call_outcome, setup, teardown),
