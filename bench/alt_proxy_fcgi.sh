@@ -39,38 +39,11 @@ chown -R www-data:www-data "$var"
 
 port=$(free_port)
 url="http://127.0.0.1:$port"
-cat >"$tmp/httpd.conf" <<EOF
-ServerRoot "$var"
-PidFile "$var/run/httpd.pid"
-Listen 127.0.0.1:$port
-ServerName 127.0.0.1
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
-LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
-LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
-User www-data
-Group www-data
-ErrorLog "$var/log/error.log"
-LogLevel warn
-LogFormat "%h %{X-Request-Id}o %t \"%m %U\" %>s %B %Dus" dialer
-CustomLog "$var/log/access.log" dialer
-StartServers 2
-ServerLimit 4
-ThreadsPerChild 64
-MaxRequestWorkers 256
-KeepAlive On
-MaxKeepAliveRequests 0
-DocumentRoot "$root/html"
-ProxyPass "/api/v1/contacts" "unix:$tmp/contacts.sock|fcgi://contacts/"
-ProxyPass "/bench/hello" "unix:$tmp/hello.sock|fcgi://hello/"
-Header always set Content-Security-Policy "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
-Header always set X-Content-Type-Options "nosniff"
-Header always set Referrer-Policy "same-origin"
-Header always set X-Frame-Options "DENY"
-Header always set Permissions-Policy "microphone=(self), camera=(), geolocation=()"
-Header always set Cross-Origin-Opener-Policy "same-origin"
-EOF
+{
+	proxy_conf "$var" "$port"
+	echo "ProxyPass \"/api/v1/contacts\" \"unix:$tmp/contacts.sock|fcgi://contacts/\""
+	echo "ProxyPass \"/bench/hello\" \"unix:$tmp/hello.sock|fcgi://hello/\""
+} >"$tmp/httpd.conf"
 
 # Pools and Apache in one new session: one process group to stop.
 setsid sh -c '
@@ -81,16 +54,7 @@ setsid sh -c '
 ' sh "$root" "$tmp" "$pool" "$build" >"$tmp/serve.log" 2>&1 &
 server_pid=$!
 server_pgid=$server_pid
-i=0
-until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/bench/hello" 2>/dev/null)" = 200 ]; do
-	i=$((i + 1))
-	if [ $i -gt 100 ]; then
-		echo "bench: the server did not start" >&2
-		cat "$tmp/serve.log" "$var/log/error.log" >&2 2>/dev/null
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_up
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $key" "$url/api/v1/contacts?per_page=50")
 [ "$code" = 200 ] || { echo "bench: GET /api/v1/contacts answered $code" >&2; exit 1; }
 echo "   server: $url (pgid $server_pgid)"

@@ -91,6 +91,14 @@ server_start() {
 	    setsid "$root/tools/serve.sh" "$build" >"$tmp/serve.log" 2>&1 &
 	server_pid=$!
 	server_pgid=$server_pid
+	wait_up
+	# The group setsid made (its leader is serve.sh, now Apache).
+	server_pgid=$(awk '{print $5}' "/proc/$server_pid/stat" 2>/dev/null || echo "$server_pid")
+}
+
+# Until $url/bench/hello answers 200; if the server ($server_pid) dies
+# or 10 s pass, its output and exit 1.
+wait_up() {
 	i=0
 	while :; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/bench/hello" 2>/dev/null || :)
@@ -103,8 +111,43 @@ server_start() {
 		fi
 		sleep 0.1
 	done
-	# The group setsid made (its leader is serve.sh, now Apache).
-	server_pgid=$(awk '{print $5}' "/proc/$server_pid/stat" 2>/dev/null || echo "$server_pid")
+}
+
+# proxy_conf VAR PORT: prints the start of an Apache config for pre-started
+# FastCGI pools behind mod_proxy_fcgi (the comparisons in servers.sh and
+# alt_proxy_fcgi.sh): apache.conf's MPM, keep-alive and security headers,
+# state in VAR, the access log's status third from the end as in
+# apache.conf. The caller adds its ProxyPass lines.
+proxy_conf() {
+	cat <<EOF
+ServerRoot "$1"
+PidFile "$1/run/httpd.pid"
+Listen 127.0.0.1:$2
+ServerName 127.0.0.1
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so
+LoadModule proxy_module /usr/lib/apache2/modules/mod_proxy.so
+LoadModule proxy_fcgi_module /usr/lib/apache2/modules/mod_proxy_fcgi.so
+User www-data
+Group www-data
+ErrorLog "$1/log/error.log"
+LogLevel warn
+LogFormat "%h %{X-Request-Id}o %t \"%m\" %>s %B %Dus" dialer
+CustomLog "$1/log/access.log" dialer
+StartServers 2
+ServerLimit 4
+ThreadsPerChild 64
+MaxRequestWorkers 256
+KeepAlive On
+MaxKeepAliveRequests 0
+Header always set Content-Security-Policy "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+Header always set X-Content-Type-Options "nosniff"
+Header always set Referrer-Policy "same-origin"
+Header always set X-Frame-Options "DENY"
+Header always set Permissions-Policy "microphone=(self), camera=(), geolocation=()"
+Header always set Cross-Origin-Opener-Policy "same-origin"
+EOF
 }
 
 server_stop() {

@@ -4,7 +4,7 @@
 -- Twilio webhook (POST BENCH_HOOK_PATH, form body BENCH_HOOK_BODY,
 -- X-Twilio-Signature BENCH_HOOK_SIG) and 1 outcome log (POST BENCH_LOG_PATH
 -- with the JSON BENCH_LOG_BODY, cookie and X-CSRF-Token BENCH_CSRF).
--- The summary ends with one line of exact figures (microseconds).
+-- The summary ends with one line of exact figures (bench/wrkstats.lua).
 local function env(name)
 	local v = os.getenv(name)
 	if v == nil or v == "" then
@@ -13,16 +13,9 @@ local function env(name)
 	return v
 end
 
-local reqs = {}
-local next_one = 1
-local started = 0
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrkstats.lua")
 
-setup = function(thread)
-	started = started + 1
-	thread:set("first", started)
-end
-
-init = function(args)
+cycle(function()
 	local session = "session=" .. env("BENCH_COOKIE")
 	local polls = {}
 	for p in string.gmatch(env("BENCH_POLLS"), "%S+") do
@@ -37,24 +30,11 @@ init = function(args)
 		["X-CSRF-Token"] = env("BENCH_CSRF"),
 		["Content-Type"] = "application/json",
 	}, env("BENCH_LOG_BODY"))
+	local reqs = {}
 	for i = 1, 8 do
 		reqs[#reqs + 1] = polls[(i - 1) % #polls + 1]
 	end
 	reqs[#reqs + 1] = hook
 	reqs[#reqs + 1] = log
-	next_one = ((first or 1) * 3) % #reqs + 1
-end
-
-request = function()
-	local r = reqs[next_one]
-	next_one = next_one % #reqs + 1
-	return r
-end
-
-done = function(summary, latency, requests)
-	io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d "
-	    .. "connect=%d read=%d write=%d timeout=%d status=%d\n",
-	    summary.requests, summary.duration, latency:percentile(50),
-	    latency:percentile(99), summary.errors.connect, summary.errors.read,
-	    summary.errors.write, summary.errors.timeout, summary.errors.status))
-end
+	return reqs
+end, 3)

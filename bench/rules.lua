@@ -9,10 +9,4 @@ if body ~= nil and body ~= "" then
 	wrk.headers["Content-Type"] = "application/json"
 end
 
-done = function(summary, latency, requests)
-	io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d "
-	    .. "connect=%d read=%d write=%d timeout=%d\n",
-	    summary.requests, summary.duration, latency:percentile(50),
-	    latency:percentile(99), summary.errors.connect, summary.errors.read,
-	    summary.errors.write, summary.errors.timeout))
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrkstats.lua")

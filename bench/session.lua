@@ -22,10 +22,4 @@ elseif wrk.method ~= "GET" then
 	wrk.body = ""
 end
 
-done = function(summary, latency, requests)
-	io.write(string.format("BENCH requests=%d duration_us=%d p50_us=%d p99_us=%d "
-	    .. "connect=%d read=%d write=%d timeout=%d status=%d\n",
-	    summary.requests, summary.duration, latency:percentile(50),
-	    latency:percentile(99), summary.errors.connect, summary.errors.read,
-	    summary.errors.write, summary.errors.timeout, summary.errors.status))
-end
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "wrkstats.lua")

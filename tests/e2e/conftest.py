@@ -245,10 +245,11 @@ class Server:
                     c.execute("SELECT COUNT(*) FROM contacts").fetchone()[0])
 
 
-def group_running(pgid):
-    """Whether a process of the group still runs. Zombies do not count:
-    lighttpd exits without reaping its programs, which then wait for init
-    to collect them, holding nothing."""
+def group_commands(pgid):
+    """The command names of the group's live processes. Zombies do not
+    count: lighttpd exits without reaping its programs, which then wait for
+    init to collect them, holding nothing."""
+    names = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -260,8 +261,13 @@ def group_running(pgid):
         # "pid (comm) state ppid pgrp ...": comm may hold spaces or parentheses.
         fields = stat[stat.rindex(")") + 2:].split()
         if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+            names.append(stat[stat.index("(") + 1:stat.rindex(")")])
+    return names
+
+
+def group_running(pgid):
+    """Whether a process of the group still runs."""
+    return bool(group_commands(pgid))
 
 
 def give_back(var):

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from conftest import (BUILD, DIALERCTL, ROOT, Server, assert_common_headers, free_port,
-                      group_running)
+                      group_commands, group_running)
 
 STRICT_CSP = ("default-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
               "form-action 'self'; object-src 'none'")
@@ -198,23 +198,6 @@ def test_lighttpd_takes_the_settings_from_its_environment_not_a_file(server):
             for s in secrets_:
                 assert s not in data, path
     assert server.api("GET", "/api/v1/auth/me").status_code == 200
-
-
-def group_commands(pgid):
-    """The command names of a process group's live processes."""
-    names = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % pid) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            names.append(stat[stat.index("(") + 1:stat.rindex(")")])
-    return names
 
 
 @pytest.mark.server("lighttpd")
