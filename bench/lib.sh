@@ -113,6 +113,34 @@ wait_up() {
 	done
 }
 
+# wrk_checked NAME SCRIPT URL_PATH DURATION -> "req/s p50_ms p99_ms
+# non2xx socket_errors": wrk -t$threads -c$conns --latency with
+# bench/SCRIPT (which reads its settings from the environment and ends with
+# wrkstats.lua's line), output in $tmp/wrk-NAME.txt, the access log's lines
+# for the run in $tmp/log-NAME.txt. non-2xx is the larger
+# of wrk's own count and the server's access log's (its status is the
+# third field from the end in every format bench/ uses).
+wrk_checked() {
+	before=$(wc -l <"$tmp/var/log/access.log")
+	wrk -t"$threads" -c"$conns" -d"$4" --latency -s "$root/bench/$2" \
+	    "$url$3" >"$tmp/wrk-$1.txt" 2>&1 || :
+	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
+	if [ -z "$line" ]; then
+		echo "bench: wrk failed:" >&2
+		cat "$tmp/wrk-$1.txt" >&2
+		exit 1
+	fi
+	tail -n +"$((before + 1))" "$tmp/var/log/access.log" >"$tmp/log-$1.txt"
+	bad=$(awk '$(NF - 2) < 200 || $(NF - 2) > 299' "$tmp/log-$1.txt" | wc -l)
+	echo "$line" | awk -v bad="$bad" '{
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%.0f %.2f %.2f %d %d\n", v["requests"] / (v["duration_us"] / 1e6),
+		    v["p50_us"] / 1000, v["p99_us"] / 1000,
+		    (bad > v["status"] ? bad : v["status"]),
+		    v["connect"] + v["read"] + v["write"] + v["timeout"]
+	}'
+}
+
 # proxy_conf VAR PORT: prints the start of an Apache config for pre-started
 # FastCGI pools behind mod_proxy_fcgi (the comparisons in servers.sh and
 # alt_proxy_fcgi.sh): apache.conf's MPM, keep-alive and security headers,

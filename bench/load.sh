@@ -107,28 +107,11 @@ for check in hook log; do
 	case $st in 2??) ;; *) echo "bench: the $check request answered $st:" >&2; cat "$tmp/check.txt" >&2; exit 1 ;; esac
 done
 
-# lwrk NAME SCRIPT DURATION URL_PATH -> "req/s p50_ms p99_ms non2xx
-# socket_errors"; non-2xx from the access log (status is the third field
-# from the end in both servers' formats) or wrk's own count.
+# lwrk NAME SCRIPT DURATION URL_PATH: wrk_checked (lib.sh) with the
+# operator's session.
 lwrk() {
-	before=$(wc -l <"$tmp/var/log/access.log")
-	BENCH_COOKIE=$cookie wrk -t"$threads" -c"$conns" -d"$3" --latency -s "$root/bench/$2" \
-	    "$url$4" >"$tmp/wrk-$1.txt" 2>&1 || :
-	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
-	if [ -z "$line" ]; then
-		echo "bench: wrk failed:" >&2
-		cat "$tmp/wrk-$1.txt" >&2
-		exit 1
-	fi
-	tail -n +"$((before + 1))" "$tmp/var/log/access.log" >"$tmp/log-$1.txt"
-	bad=$(awk '$(NF - 2) < 200 || $(NF - 2) > 299' "$tmp/log-$1.txt" | wc -l)
-	echo "$line" | awk -v bad="$bad" '{
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%.0f %.2f %.2f %d %d\n", v["requests"] / (v["duration_us"] / 1e6),
-		    v["p50_us"] / 1000, v["p99_us"] / 1000,
-		    (bad > v["status"] ? bad : v["status"]),
-		    v["connect"] + v["read"] + v["write"] + v["timeout"]
-	}'
+	export BENCH_COOKIE="$cookie"
+	wrk_checked "$1" "$2" "$4" "$3"
 }
 
 total_bad=0

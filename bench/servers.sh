@@ -124,31 +124,13 @@ pool_start() {
 	unset DIALER_DB DIALER_LOG DIALER_COOKIE_SECURE DIALER_PUBLIC_URL DIALER_CONFIG
 }
 
-# swrk NAME PATH METHOD DURATION -> "req/s p50_ms p99_ms non2xx socket_errors",
-# non-2xx from the server's access log (status is the third field from the
-# end in both servers' formats) and wrk's own count.
+# swrk NAME PATH METHOD DURATION: wrk_checked (lib.sh) with session.lua,
+# the operator's cookie and, for a POST, the CSRF token.
 swrk() {
-	before=$(wc -l <"$tmp/var/log/access.log")
 	csrf_h=
 	[ "$3" = POST ] && csrf_h=$csrf
-	BENCH_METHOD=$3 BENCH_COOKIE=$cookie BENCH_CSRF=$csrf_h \
-	    wrk -t"$threads" -c"$conns" -d"$4" --latency -s "$root/bench/session.lua" \
-	    "$url$2" >"$tmp/wrk-$1.txt" 2>&1 || :
-	line=$(grep '^BENCH ' "$tmp/wrk-$1.txt" || :)
-	if [ -z "$line" ]; then
-		echo "bench: wrk failed:" >&2
-		cat "$tmp/wrk-$1.txt" >&2
-		exit 1
-	fi
-	bad=$(tail -n +"$((before + 1))" "$tmp/var/log/access.log" |
-	    awk '$(NF - 2) < 200 || $(NF - 2) > 299' | wc -l)
-	echo "$line" | awk -v bad="$bad" '{
-		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%.0f %.2f %.2f %d %d\n", v["requests"] / (v["duration_us"] / 1e6),
-		    v["p50_us"] / 1000, v["p99_us"] / 1000,
-		    (bad > v["status"] ? bad : v["status"]),
-		    v["connect"] + v["read"] + v["write"] + v["timeout"]
-	}'
+	export BENCH_METHOD="$3" BENCH_COOKIE="$cookie" BENCH_CSRF="$csrf_h"
+	wrk_checked "$1" session.lua "$2" "$4"
 }
 
 total_bad=0
