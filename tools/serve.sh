@@ -167,9 +167,36 @@ server.groupname = "www-data"'
 	# under Apache: lighttpd hands its own stderr to the programs.
 	conf=$(lighttpd_conf)
 	printf '%s\n' "$conf" | /usr/sbin/lighttpd -tt -f - >/dev/null
-	exec /usr/sbin/lighttpd -D -f - 2>>"$var/log/error.log" <<EOF
+	/usr/sbin/lighttpd -D -f - 2>>"$var/log/error.log" <<EOF &
 $conf
 EOF
+	lighttpd_pid=$!
+	# lighttpd passes a stop on to its whole process group, so the trap may
+	# run again after it has gone (and set -e holds inside a trap).
+	trap 'kill -TERM "$lighttpd_pid" 2>/dev/null || :' INT TERM HUP
+	rc=0
+	while kill -0 "$lighttpd_pid" 2>/dev/null; do
+		# (set -e: a signal makes wait fail, and the script must go on)
+		if wait "$lighttpd_pid"; then rc=0; else rc=$?; fi
+	done
+	# With several workers, one that meets a program already stopped by
+	# the same Ctrl-C (or kill of the group) starts it again on its way
+	# out, after the master has gone; nobody would ever stop that one.
+	# Our group's programs from this build are ours to end, until neither
+	# they nor a worker is left (5 s at most). Zombies do not count: where
+	# nothing reaps orphans (a container's first process may not), they
+	# stay in the table, holding nothing.
+	group=$(ps -o pgid= -p $$ | tr -d ' ')
+	i=0
+	while [ $i -lt 100 ]; do
+		pkill -TERM -g "$group" -f "^$cgi/" 2>/dev/null || :
+		ps -eo pgid=,stat=,comm=,args= | awk -v g="$group" -v c="$cgi/" '
+		    $1 == g && $2 !~ /^Z/ && ($3 == "lighttpd" || index($4, c) == 1) {left = 1}
+		    END {exit !left}' || break
+		sleep 0.05
+		i=$((i + 1))
+	done
+	exit "$rc"
 }
 
 provider=${DIALER_PROVIDER:-sim}

@@ -243,6 +243,14 @@ def check_workers_and_pools(srv, workers, procs):
             r = s.get(srv.url("/api/v1/calls/1"), headers={"X-API-Key": srv.api_key})
             assert r.status_code == 404, r.text
             assert r.json()["error"]["code"] == "call_not_found"
+    # Ctrl-C (or a stop sent to the group) ends every process, programs a
+    # worker started again on its way out included, with nothing killed.
+    os.killpg(srv.proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    while group_running(srv.proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group_commands(srv.proc.pid) == []
+    assert srv.proc.wait(timeout=1) == 0
 
 
 @pytest.mark.server("lighttpd")

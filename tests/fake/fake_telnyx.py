@@ -236,6 +236,13 @@ STATUS_CODES = {400: ("10015", "Bad Request"), 401: ("10009", "Authentication fa
                 504: ("10007", "Gateway timeout")}
 
 
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """socketserver listens with a backlog of 5: the concurrency tests
+    connect dozens of clients at once (and the server under test its own
+    programs), and an overflowing queue shows up as connections reset."""
+    request_queue_size = 128
+
 class ApiError(Exception):
     """An API error: one or more Telnyx error objects with one HTTP status."""
 
@@ -1060,7 +1067,7 @@ class FakeTelnyx:
         return self.base_url + API
 
     def start(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd = FakeHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]

@@ -105,6 +105,13 @@ HTTP_URL = re.compile(r"^https?://\S+$")
 BOOL = {"true", "false"}
 
 
+
+class FakeHTTPServer(ThreadingHTTPServer):
+    """socketserver listens with a backlog of 5: the concurrency tests
+    connect dozens of clients at once (and the server under test its own
+    programs), and an overflowing queue shows up as connections reset."""
+    request_queue_size = 128
+
 class Media:
     """A route's answer that is not JSON: a recording's bytes."""
 
@@ -730,7 +737,7 @@ class FakeTwilio:
         return "http://127.0.0.1:%d" % self.port
 
     def start(self):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd = FakeHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
         self.port = self.httpd.server_address[1]
