@@ -307,7 +307,7 @@ list_calls(struct http_req *req, const struct app_who *who)
 	struct calls_filter f = { 0, 0, NULL, 1, 50 };
 	long long user_id = 0;
 	long long *num[] = { &f.contact_id, &user_id, NULL, &f.page, &f.per_page };
-	cJSON *out;
+	struct jsonw w;
 	enum dl_err err;
 
 	if (!app_query(req, list_params, N(list_params), num, app_bad_param))
@@ -317,12 +317,13 @@ list_calls(struct http_req *req, const struct app_who *who)
 		f.since = NULL;
 	/* Operators see their own calls whatever they ask for. */
 	f.operator_id = who->role == AUTH_ADMIN ? user_id : who->user_id;
-	if ((err = calls_list(&f, &out)) != DL_OK) {
+	jsonw_init(&w);
+	if ((err = calls_list(&f, &w)) != DL_OK) {
+		jsonw_free(&w);
 		app_error(req, err, "call");
 		return;
 	}
-	http_send_json(req, 200, out);
-	cJSON_Delete(out);
+	send_jsonw(req, 200, &w);
 }
 
 static void

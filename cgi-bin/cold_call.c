@@ -301,54 +301,62 @@ end_call(struct http_req *req, const struct app_who *who)
 	send_obj(req, 200, o);
 }
 
-static cJSON *
-participant(const char *sid, const char *role)
+static void
+participant(struct jsonw *w, const char *sid, const char *role)
 {
-	cJSON *p = cJSON_CreateObject();
-
-	if (p == NULL || cJSON_AddStringToObject(p, "sid", sid) == NULL ||
-	    cJSON_AddStringToObject(p, "role", role) == NULL) {
-		cJSON_Delete(p);
-		return NULL;
-	}
-	return p;
+	if (sid[0] == '\0')
+		return;
+	jsonw_object_begin(w);
+	jsonw_key(w, "sid");
+	jsonw_cstr(w, sid);
+	jsonw_key(w, "role");
+	jsonw_cstr(w, role);
+	jsonw_object_end(w);
 }
 
 static void
 status(struct http_req *req, const struct app_who *who, const char *conference)
 {
 	struct provider_error perr;
-	cJSON *o, *parts, *cj;
+	struct jsonw w;
 	struct call c;
-	int ok;
+	char *text;
+	size_t len;
 
 	if (!load_conference(req, who, conference, &c))
 		return;
 	/* The seed asked the provider every time; so do we. One that cannot
 	 * say now leaves the status as last known: the seed's clients poll. */
 	callflow_settle(&c, 1, &perr);
-	o = cJSON_CreateObject();
-	parts = cJSON_AddArrayToObject(o, "participants");
-	ok = o != NULL && parts != NULL;
-	if (ok && c.operator_call_sid[0])
-		ok = cJSON_AddItemToArray(parts, participant(c.operator_call_sid, "operator"));
-	if (ok && c.call_sid[0])
-		ok = cJSON_AddItemToArray(parts, participant(c.call_sid, "contact"));
-	cj = ok ? calls_json(&c) : NULL;
-	if (cj == NULL ||
-	    cJSON_AddStringToObject(o, "conference_sid", conference_sid_of(&c)) == NULL ||
-	    cJSON_AddStringToObject(o, "friendly_name", c.conference_name) == NULL ||
-	    cJSON_AddStringToObject(o, "status", call_status_name(c.status)) == NULL ||
-	    cJSON_AddNumberToObject(o, "participant_count", cJSON_GetArraySize(parts)) == NULL ||
-	    (c.duration_s >= 0 ? cJSON_AddNumberToObject(o, "duration", c.duration_s) :
-	    cJSON_AddNullToObject(o, "duration")) == NULL) {
-		cJSON_Delete(cj);
-		cJSON_Delete(o);
-		o = NULL;
-	} else {
-		cJSON_AddItemToObject(o, "call", cj);
+	jsonw_init(&w);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "participants");
+	jsonw_array_begin(&w);
+	participant(&w, c.operator_call_sid, "operator");
+	participant(&w, c.call_sid, "contact");
+	jsonw_array_end(&w);
+	jsonw_key(&w, "conference_sid");
+	jsonw_cstr(&w, conference_sid_of(&c));
+	jsonw_key(&w, "friendly_name");
+	jsonw_cstr(&w, c.conference_name);
+	jsonw_key(&w, "status");
+	jsonw_cstr(&w, call_status_name(c.status));
+	jsonw_key(&w, "participant_count");
+	jsonw_int(&w, (c.operator_call_sid[0] != '\0') + (c.call_sid[0] != '\0'));
+	jsonw_key(&w, "duration");
+	if (c.duration_s >= 0)
+		jsonw_int(&w, c.duration_s);
+	else
+		jsonw_null(&w);
+	jsonw_key(&w, "call");
+	calls_jsonw(&w, &c, NULL);
+	jsonw_object_end(&w);
+	if (jsonw_finish(&w, &text, &len) != DL_OK) {
+		app_error(req, DL_ERR_NOMEM, NULL);
+		return;
 	}
-	send_obj(req, 200, o);
+	http_send(req, 200, "application/json", text, len);
+	free(text);
 }
 
 static void

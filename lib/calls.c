@@ -773,15 +773,13 @@ bind_calls_filter(sqlite3_stmt *st, const struct calls_filter *f)
 }
 
 enum dl_err
-calls_list(const struct calls_filter *f, cJSON **out)
+calls_list(const struct calls_filter *f, struct jsonw *w)
 {
 	long long ids[200], total = 0;
-	cJSON *root = NULL, *items;
 	sqlite3_stmt *st;
 	enum dl_err err;
 	int n = 0, i, rc;
 
-	*out = NULL;
 	if (f->per_page < 1 || f->per_page > 200 || f->page < 1)
 		return DL_ERR_INVALID;
 	/* One snapshot for the count and the page. */
@@ -805,92 +803,31 @@ calls_list(const struct calls_filter *f, cJSON **out)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 200)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
-	err = DL_ERR_NOMEM;
-	if ((root = cJSON_CreateObject()) == NULL ||
-	    (items = cJSON_AddArrayToObject(root, "items")) == NULL)
-		goto done;
+	jsonw_object_begin(w);
+	jsonw_key(w, "items");
+	jsonw_array_begin(w);
 	for (i = 0; i < n; i++) {
 		struct call c;
-		cJSON *o;
 
 		if ((err = calls_get(ids[i], &c)) != DL_OK)
 			goto done;
-		if ((o = calls_json(&c)) == NULL) {
-			err = DL_ERR_NOMEM;
-			goto done;
-		}
-		cJSON_AddItemToArray(items, o);
+		calls_jsonw(w, &c, NULL);
 	}
-	if (cJSON_AddNumberToObject(root, "page", (double)f->page) == NULL ||
-	    cJSON_AddNumberToObject(root, "per_page", (double)f->per_page) == NULL ||
-	    cJSON_AddNumberToObject(root, "total", (double)total) == NULL) {
-		err = DL_ERR_NOMEM;
-		goto done;
-	}
-	*out = root;
-	root = NULL;
+	jsonw_array_end(w);
+	jsonw_key(w, "page");
+	jsonw_int(w, f->page);
+	jsonw_key(w, "per_page");
+	jsonw_int(w, f->per_page);
+	jsonw_key(w, "total");
+	jsonw_int(w, total);
+	jsonw_object_end(w);
 	err = DL_OK;
 done:
 	db_read_end();
-	cJSON_Delete(root);
 	return err;
 }
 
 /* --- JSON ------------------------------------------------------------ */
-
-static int
-add_str(cJSON *o, const char *key, const char *v)
-{
-	return (v != NULL && *v != '\0' ? cJSON_AddStringToObject(o, key, v) :
-	    cJSON_AddNullToObject(o, key)) != NULL;
-}
-
-static int
-add_id(cJSON *o, const char *key, long long v)
-{
-	return (v > 0 ? cJSON_AddNumberToObject(o, key, (double)v) :
-	    cJSON_AddNullToObject(o, key)) != NULL;
-}
-
-cJSON *
-calls_json(const struct call *c)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL || !add_id(o, "id", c->id) ||
-	    !add_str(o, "status", call_status_name(c->status)) ||
-	    !add_str(o, "failure_reason", c->failure_reason) ||
-	    !add_str(o, "conference_name", c->conference_name) ||
-	    !add_str(o, "conference_sid", c->conference_sid) ||
-	    !add_str(o, "call_sid", c->call_sid) ||
-	    !add_str(o, "operator_call_sid", c->operator_call_sid) ||
-	    !add_str(o, "provider", c->provider) ||
-	    !add_id(o, "contact_id", c->contact_id) ||
-	    !add_id(o, "operator_id", c->operator_id) ||
-	    !add_str(o, "to_phone", c->to_phone) ||
-	    !add_str(o, "from_phone", c->from_phone) ||
-	    (c->duration_s >= 0 ? cJSON_AddNumberToObject(o, "duration_s", (double)c->duration_s) :
-	    cJSON_AddNullToObject(o, "duration_s")) == NULL ||
-	    !add_str(o, "outcome", c->has_outcome ? call_outcome_name(c->outcome) : NULL) ||
-	    !add_str(o, "notes", c->notes) ||
-	    !add_str(o, "created_at", c->created_at) ||
-	    !add_str(o, "dialed_at", c->dialed_at) ||
-	    !add_str(o, "answered_at", c->answered_at) ||
-	    !add_str(o, "ended_at", c->ended_at) ||
-	    cJSON_AddBoolToObject(o, "operator_muted", c->operator_muted) == NULL ||
-	    cJSON_AddBoolToObject(o, "contact_muted", c->contact_muted) == NULL ||
-	    cJSON_AddBoolToObject(o, "on_hold", c->on_hold) == NULL ||
-	    !add_str(o, "callback_at", c->callback_at) ||
-	    cJSON_AddBoolToObject(o, "recorded", c->recorded) == NULL ||
-	    (c->recording_sid[0] && c->recording_duration_s >= 0 ?
-	    cJSON_AddNumberToObject(o, "recording_duration_s", (double)c->recording_duration_s) :
-	    cJSON_AddNullToObject(o, "recording_duration_s")) == NULL ||
-	    cJSON_AddBoolToObject(o, "has_recording", c->recording_sid[0] != '\0') == NULL) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
 
 static void
 w_str(struct jsonw *w, const char *key, const char *v)

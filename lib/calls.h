@@ -9,8 +9,6 @@
 #ifndef DL_CALLS_H
 #define DL_CALLS_H
 
-#include <cjson/cJSON.h>
-
 #include "callstate.h"
 #include "dialrules.h"
 #include "err.h"
@@ -83,7 +81,6 @@ enum dl_err calls_create(struct calls_new *in, struct call *out,
     int *replayed, const char **limit, long *retry_after);
 
 enum dl_err calls_get(long long id, struct call *out);
-
 
 /* The provider took the prospect's leg: record its id, "initiated". */
 enum dl_err calls_dialed(long long id, const char *call_sid);
@@ -171,14 +168,14 @@ struct calls_filter {
 	long long page, per_page;
 };
 
-/* {"items":[call…],"page","per_page","total"}, newest first; caller frees. */
-enum dl_err calls_list(const struct calls_filter *f, cJSON **out);
+/* {"items":[call…],"page","per_page","total"}, newest first, written
+ * into w; on an error w may hold part of it (the caller frees w either
+ * way). */
+enum dl_err calls_list(const struct calls_filter *f, struct jsonw *w);
 
-/* The API's call object. NULL when out of memory. */
-cJSON *calls_json(const struct call *c);
-/* The same object written as JSON text, for the hot reads (a status poll
- * answers this without a cJSON tree); with "caller_id_match" last when
- * that is not NULL. */
+/* The API's call object, written into w as JSON text (no cJSON tree: a
+ * status poll is the busiest request there is); with "caller_id_match"
+ * last when that is not NULL. */
 void calls_jsonw(struct jsonw *w, const struct call *c, const char *caller_id_match);
 
 #endif

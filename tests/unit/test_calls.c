@@ -328,6 +328,24 @@ test_reservation(void **state)
 	assert_int_equal(tu_sql_int("SELECT reserved_by FROM contacts"), op2);
 }
 
+/* calls_jsonw's text, parsed back (the test owns the result). */
+static cJSON *
+call_json(const struct call *c, const char *caller_id_match)
+{
+	struct jsonw w;
+	char *text;
+	size_t len;
+	cJSON *j;
+
+	jsonw_init(&w);
+	calls_jsonw(&w, c, caller_id_match);
+	assert_int_equal(jsonw_finish(&w, &text, &len), DL_OK);
+	assert_int_equal(len, strlen(text));
+	assert_non_null(j = cJSON_ParseWithLength(text, len));
+	free(text);
+	return j;
+}
+
 static void
 test_log(void **state)
 {
@@ -350,8 +368,7 @@ test_log(void **state)
 	assert_int_equal(tu_sql_int("SELECT COUNT(*) FROM contacts WHERE status = 'called' "
 	    "AND last_outcome = 'not_interested' AND last_called_at IS NOT NULL"), 1);
 	assert_int_equal(log_call(c.id + 100, OUTCOME_BUSY, NULL, NULL, NOW), DL_ERR_NOTFOUND);
-	j = calls_json(&c);
-	assert_non_null(j);
+	j = call_json(&c, NULL);
 	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "queued");
 	assert_string_equal(cJSON_GetObjectItem(j, "outcome")->valuestring, "not_interested");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "duration_s")));
@@ -359,43 +376,61 @@ test_log(void **state)
 	cJSON_Delete(j);
 }
 
-/* The status poll's text (calls_jsonw) is exactly what calls_json prints,
- * for a bare call and for one with every field set and text to escape. */
+/* Every field of the call object, for a bare call and for one with every
+ * field set and text to escape. */
 static void
-test_jsonw_matches_json(void **state)
+test_call_json_fields(void **state)
 {
 	struct call c;
 	const char *limit;
-	int replayed, i;
+	int replayed;
 	long long op = add_operator("jw"), contact = add_contact();
+	const char *notes = "line\n\"quoted\" \\ caf\xc3\xa9";
+	cJSON *j;
 
 	(void)state;
 	assert_int_equal(create(op, contact, NULL, NULL, &c, &replayed, &limit), DL_OK);
-	for (i = 0; i < 2; i++) {
-		struct jsonw w;
-		char *text, *want;
-		size_t len;
-		cJSON *j;
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	j = call_json(&c, NULL);
+	assert_int_equal(cJSON_GetArraySize(j), 26);
+	assert_int_equal((long long)cJSON_GetObjectItem(j, "id")->valuedouble, c.id);
+	assert_int_equal((long long)cJSON_GetObjectItem(j, "contact_id")->valuedouble, contact);
+	assert_int_equal((long long)cJSON_GetObjectItem(j, "operator_id")->valuedouble, op);
+	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring, "queued");
+	assert_string_equal(cJSON_GetObjectItem(j, "conference_name")->valuestring,
+	    c.conference_name);
+	assert_string_equal(cJSON_GetObjectItem(j, "to_phone")->valuestring, c.to_phone);
+	assert_string_equal(cJSON_GetObjectItem(j, "created_at")->valuestring, c.created_at);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "call_sid")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "outcome")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "notes")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "duration_s")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "recording_duration_s")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "on_hold")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "has_recording")));
+	assert_null(cJSON_GetObjectItem(j, "caller_id_match"));
+	cJSON_Delete(j);
 
-		if (i == 1) {
-			assert_int_equal(log_call(c.id, OUTCOME_FOLLOW_UP, "line\n\"quoted\" \\ caf\xc3\xa9",
-			    "2030-01-02T03:04:05Z", NOW), DL_OK);
-			tu_sql_exec("UPDATE calls SET duration_s = 42, recording_sid = 'RE1', "
-			    "recording_duration_s = 40, on_hold = 1, call_sid = 'CA1'");
-		}
-		assert_int_equal(calls_get(c.id, &c), DL_OK);
-		assert_non_null(j = calls_json(&c));
-		assert_non_null(cJSON_AddStringToObject(j, "caller_id_match", "area_code"));
-		assert_non_null(want = cJSON_PrintUnformatted(j));
-		jsonw_init(&w);
-		calls_jsonw(&w, &c, "area_code");
-		assert_int_equal(jsonw_finish(&w, &text, &len), DL_OK);
-		assert_string_equal(text, want);
-		assert_int_equal(len, strlen(want));
-		free(text);
-		cJSON_free(want);
-		cJSON_Delete(j);
-	}
+	assert_int_equal(log_call(c.id, OUTCOME_FOLLOW_UP, notes, "2030-01-02T03:04:05Z", NOW),
+	    DL_OK);
+	tu_sql_exec("UPDATE calls SET duration_s = 42, recording_sid = 'RE1', "
+	    "recording_duration_s = 40, on_hold = 1, call_sid = 'CA1'");
+	assert_int_equal(calls_get(c.id, &c), DL_OK);
+	j = call_json(&c, "area_code");
+	assert_int_equal(cJSON_GetArraySize(j), 27);
+	assert_string_equal(cJSON_GetObjectItem(j, "outcome")->valuestring, "follow_up");
+	assert_string_equal(cJSON_GetObjectItem(j, "notes")->valuestring, notes);
+	assert_string_equal(cJSON_GetObjectItem(j, "callback_at")->valuestring,
+	    "2030-01-02T03:04:05Z");
+	assert_string_equal(cJSON_GetObjectItem(j, "call_sid")->valuestring, "CA1");
+	assert_int_equal(cJSON_GetObjectItem(j, "duration_s")->valuedouble, 42);
+	assert_int_equal(cJSON_GetObjectItem(j, "recording_duration_s")->valuedouble, 40);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "on_hold")));
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "has_recording")));
+	/* caller_id_match comes last */
+	assert_string_equal(cJSON_GetArrayItem(j, 26)->string, "caller_id_match");
+	assert_string_equal(cJSON_GetArrayItem(j, 26)->valuestring, "area_code");
+	cJSON_Delete(j);
 }
 
 int
@@ -408,7 +443,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_contact_lookup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_jsonw_matches_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_call_json_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_and_final, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_do_not_call_outcome, setup, teardown),
